@@ -1,0 +1,344 @@
+package snn
+
+import (
+	"math"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/gonum"
+)
+
+// Each layer has a forward and a backward over flat slices. An activation
+// over T steps is [C][T][H*W] (see Shape). Backward computes only the
+// gradient with respect to the layer's input: no weight gradient is ever
+// needed for threshold gradients.
+
+var impl gonum.Implementation
+
+// matmul sets c = a*b (or aᵀ*b when transA), a m x k, b k x n, c m x n, row-major.
+func matmul(transA bool, m, n, k int, a, b, c []float32) {
+	ta, lda := blas.NoTrans, k
+	if transA {
+		ta, lda = blas.Trans, m
+	}
+	impl.Sgemm(ta, blas.NoTrans, m, n, k, 1, a, lda, b, n, 0, c, n)
+}
+
+// convForward: out[co][t][p] = b[co] + sum W[co][ci,ky,kx] in[ci][t][p shifted].
+// col is scratch of Cin*K*K x T*Ho*Wo.
+func convForward(l *Layer, T int, in, out, col []float32) {
+	n := T * l.Out.H * l.Out.W
+	kk := l.In.C * l.K * l.K
+	im2col(l, T, in, col[:kk*n])
+	matmul(false, l.Out.C, n, kk, l.W, col, out)
+	for co := 0; co < l.Out.C; co++ {
+		b := l.B[co]
+		o := out[co*n : (co+1)*n]
+		for i := range o {
+			o[i] += b
+		}
+	}
+}
+
+// convBackward: gin = col2im(Wᵀ gout).
+func convBackward(l *Layer, T int, gout, gin, col []float32) {
+	n := T * l.Out.H * l.Out.W
+	kk := l.In.C * l.K * l.K
+	matmul(true, kk, n, l.Out.C, l.W, gout, col[:kk*n])
+	col2im(l, T, col[:kk*n], gin)
+}
+
+// im2col lays the input patches out as rows (ci,ky,kx) and columns (t,oy,ox).
+func im2col(l *Layer, T int, in, col []float32) {
+	H, W, Ho, Wo := l.In.H, l.In.W, l.Out.H, l.Out.W
+	n := T * Ho * Wo
+	r := 0
+	for ci := 0; ci < l.In.C; ci++ {
+		for ky := 0; ky < l.K; ky++ {
+			for kx := 0; kx < l.K; kx++ {
+				row := col[r*n : (r+1)*n]
+				r++
+				for t := 0; t < T; t++ {
+					plane := in[(ci*T+t)*H*W : (ci*T+t+1)*H*W]
+					dst := row[t*Ho*Wo : (t+1)*Ho*Wo]
+					for oy := 0; oy < Ho; oy++ {
+						iy := oy*l.Stride - l.Pad + ky
+						d := dst[oy*Wo : (oy+1)*Wo]
+						if iy < 0 || iy >= H {
+							clear(d)
+							continue
+						}
+						src := plane[iy*W : (iy+1)*W]
+						for ox := range d {
+							ix := ox*l.Stride - l.Pad + kx
+							if ix < 0 || ix >= W {
+								d[ox] = 0
+							} else {
+								d[ox] = src[ix]
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// col2im adds the patch gradients back onto the input positions they came from.
+func col2im(l *Layer, T int, col, gin []float32) {
+	H, W, Ho, Wo := l.In.H, l.In.W, l.Out.H, l.Out.W
+	n := T * Ho * Wo
+	clear(gin[:l.In.C*T*H*W])
+	r := 0
+	for ci := 0; ci < l.In.C; ci++ {
+		for ky := 0; ky < l.K; ky++ {
+			for kx := 0; kx < l.K; kx++ {
+				row := col[r*n : (r+1)*n]
+				r++
+				for t := 0; t < T; t++ {
+					plane := gin[(ci*T+t)*H*W : (ci*T+t+1)*H*W]
+					s := row[t*Ho*Wo : (t+1)*Ho*Wo]
+					for oy := 0; oy < Ho; oy++ {
+						iy := oy*l.Stride - l.Pad + ky
+						if iy < 0 || iy >= H {
+							continue
+						}
+						dst := plane[iy*W : (iy+1)*W]
+						for ox, v := range s[oy*Wo : (oy+1)*Wo] {
+							ix := ox*l.Stride - l.Pad + kx
+							if ix >= 0 && ix < W {
+								dst[ix] += v
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// linearForward: out[o][t] = b[o] + sum W[o][i] in[i][t].
+func linearForward(l *Layer, T int, in, out []float32) {
+	matmul(false, l.Out.C, T, l.In.Size(), l.W, in, out)
+	for o := 0; o < l.Out.C; o++ {
+		for t := 0; t < T; t++ {
+			out[o*T+t] += l.B[o]
+		}
+	}
+}
+
+func linearBackward(l *Layer, T int, gout, gin []float32) {
+	matmul(true, l.In.Size(), T, l.Out.C, l.W, gout, gin)
+}
+
+// flattenForward turns [C][T][HW] into [C*HW][T], PyTorch's flatten order with steps inner.
+func flattenForward(l *Layer, T int, in, out []float32) {
+	hw := l.In.H * l.In.W
+	for c := 0; c < l.In.C; c++ {
+		for t := 0; t < T; t++ {
+			for p := 0; p < hw; p++ {
+				out[(c*hw+p)*T+t] = in[(c*T+t)*hw+p]
+			}
+		}
+	}
+}
+
+func flattenBackward(l *Layer, T int, gout, gin []float32) {
+	hw := l.In.H * l.In.W
+	for c := 0; c < l.In.C; c++ {
+		for t := 0; t < T; t++ {
+			for p := 0; p < hw; p++ {
+				gin[(c*T+t)*hw+p] = gout[(c*hw+p)*T+t]
+			}
+		}
+	}
+}
+
+// avgpoolForward averages K x K windows of every (channel, step) plane.
+func avgpoolForward(l *Layer, T int, in, out []float32) {
+	H, W, Ho, Wo, k := l.In.H, l.In.W, l.Out.H, l.Out.W, l.K
+	inv := 1 / float32(k*k)
+	for pl := 0; pl < l.In.C*T; pl++ {
+		src := in[pl*H*W : (pl+1)*H*W]
+		dst := out[pl*Ho*Wo : (pl+1)*Ho*Wo]
+		for oy := 0; oy < Ho; oy++ {
+			for ox := 0; ox < Wo; ox++ {
+				var s float32
+				for ky := 0; ky < k; ky++ {
+					row := src[(oy*l.Stride+ky)*W+ox*l.Stride:]
+					for kx := 0; kx < k; kx++ {
+						s += row[kx]
+					}
+				}
+				dst[oy*Wo+ox] = s * inv
+			}
+		}
+	}
+}
+
+func avgpoolBackward(l *Layer, T int, gout, gin []float32) {
+	H, W, Ho, Wo, k := l.In.H, l.In.W, l.Out.H, l.Out.W, l.K
+	inv := 1 / float32(k*k)
+	clear(gin[:l.In.C*T*H*W])
+	for pl := 0; pl < l.In.C*T; pl++ {
+		dst := gin[pl*H*W : (pl+1)*H*W]
+		src := gout[pl*Ho*Wo : (pl+1)*Ho*Wo]
+		for oy := 0; oy < Ho; oy++ {
+			for ox := 0; ox < Wo; ox++ {
+				g := src[oy*Wo+ox] * inv
+				for ky := 0; ky < k; ky++ {
+					row := dst[(oy*l.Stride+ky)*W+ox*l.Stride:]
+					for kx := 0; kx < k; kx++ {
+						row[kx] += g
+					}
+				}
+			}
+		}
+	}
+}
+
+// ifPaths holds one IF layer's dL/dthresh, split by the four places the
+// threshold enters (SEMANTICS.md), one entry per threshold value.
+type ifPaths struct {
+	Crossing, Amplitude, Reset, Init []float64
+	Spikes                           float64 // spikes (SNN) or sum of y/thresh (ANN)
+}
+
+func newIFPaths(n int) ifPaths {
+	return ifPaths{make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n), 0}
+}
+
+// ifForward runs the IF neurons over T steps:
+//
+//	mem = th/2; for t: mem += x_t; d_t = mem - th; s_t = [d_t >= 0]; o_t = s_t*th; mem -= s_t*th
+//
+// and keeps d_t, all the backward needs (s_t is d_t >= 0).
+func ifForward(l *Layer, T int, in, out, keep []float32, acc *ifPaths) {
+	hw := l.In.H * l.In.W
+	var spikes int
+	for c := 0; c < l.In.C; c++ {
+		th := l.Thresh[0]
+		if len(l.Thresh) > 1 {
+			th = l.Thresh[c]
+		}
+		base := c * T * hw
+		for p := 0; p < hw; p++ {
+			mem := 0.5 * th
+			for t := 0; t < T; t++ {
+				i := base + t*hw + p
+				mem += in[i]
+				d := mem - th
+				keep[i] = d
+				if d >= 0 {
+					out[i] = th
+					mem -= th
+					spikes++
+				} else {
+					out[i] = 0
+				}
+			}
+		}
+	}
+	acc.Spikes += float64(spikes)
+}
+
+// ifBackward runs the steps backwards (BPTT). gm is dL/dmem after step t's
+// reset, carried from step t+1. With g_o the gradient reaching o_t:
+//
+//	g_s = th*(g_o - gm)          (o_t = s_t*th and mem -= s_t*th)
+//	g_d = g_s * sg(d_t)          (surrogate: max(0, gamma-|d|)/gamma²)
+//	g_u = gm + g_d               (u_t = mem before the crossing test)
+//	crossing -= g_d; amplitude += s*g_o; reset -= s*gm; init += gm_0/2
+func ifBackward(l *Layer, T int, gamma float32, gout, gin, keep []float32, acc *ifPaths) {
+	hw := l.In.H * l.In.W
+	inv := 1 / (gamma * gamma)
+	for c := 0; c < l.In.C; c++ {
+		k := 0
+		th := l.Thresh[0]
+		if len(l.Thresh) > 1 {
+			th, k = l.Thresh[c], c
+		}
+		base := c * T * hw
+		var cross, amp, reset, init float64
+		for p := 0; p < hw; p++ {
+			var gm float32
+			var cr, am, re float32
+			for t := T - 1; t >= 0; t-- {
+				i := base + t*hw + p
+				d, go_ := keep[i], gout[i]
+				var gd float32
+				if d >= 0 {
+					am += go_
+					re -= gm
+				}
+				if a := gamma - abs32(d); a > 0 {
+					gd = th * (go_ - gm) * a * inv
+				}
+				cr -= gd
+				gm += gd
+				gin[i] = gm
+			}
+			cross += float64(cr)
+			amp += float64(am)
+			reset += float64(re)
+			init += 0.5 * float64(gm)
+		}
+		acc.Crossing[k] += cross
+		acc.Amplitude[k] += amp
+		acc.Reset[k] += reset
+		acc.Init[k] += init
+	}
+}
+
+// annForward is the QCFS quantised activation (T = 0):
+// y = th * floor(clamp(x/th, 0, 1)*L + 0.5)/L; it keeps x for the backward.
+func annForward(l *Layer, L int, in, out, keep []float32, acc *ifPaths) {
+	hw := l.In.H * l.In.W
+	fl := float32(L)
+	var rate float64
+	for c := 0; c < l.In.C; c++ {
+		th := l.Thresh[0]
+		if len(l.Thresh) > 1 {
+			th = l.Thresh[c]
+		}
+		for i := c * hw; i < (c+1)*hw; i++ {
+			x := in[i]
+			keep[i] = x
+			z := min(max(x/th, 0), 1)
+			q := float32(math.Floor(float64(z*fl+0.5))) / fl
+			out[i] = q * th
+			rate += float64(q)
+		}
+	}
+	acc.Spikes += rate
+}
+
+// annBackward: the floor is straight-through and clamp passes its bounds, so
+// dy/dx = [0 <= x/th <= 1] and dy/dth = q/L - [0 <= x/th <= 1]*x/th.
+func annBackward(l *Layer, L int, gout, gin, keep []float32, acc *ifPaths) {
+	hw := l.In.H * l.In.W
+	fl := float32(L)
+	for c := 0; c < l.In.C; c++ {
+		k := 0
+		th := l.Thresh[0]
+		if len(l.Thresh) > 1 {
+			th, k = l.Thresh[c], c
+		}
+		var g float64
+		for i := c * hw; i < (c+1)*hw; i++ {
+			x, go_ := keep[i], gout[i]
+			z := x / th
+			q := float32(math.Floor(float64(min(max(z, 0), 1)*fl+0.5))) / fl
+			gth := go_ * q
+			if z >= 0 && z <= 1 {
+				gin[i] = go_
+				gth -= go_ * x / th
+			} else {
+				gin[i] = 0
+			}
+			g += float64(gth)
+		}
+		acc.Crossing[k] += g
+	}
+}
+
+func abs32(x float32) float32 { return math.Float32frombits(math.Float32bits(x) &^ (1 << 31)) }

@@ -1,0 +1,354 @@
+package snn
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"runtime"
+	"sync"
+)
+
+// Options are the inference settings a checkpoint does not carry.
+type Options struct {
+	T       int     // time steps; 0 runs the quantised ANN
+	L       int     // quantisation levels (ANN mode)
+	Gamma   float64 // surrogate width
+	Workers int     // images run in parallel; 0 means GOMAXPROCS
+	// Progress, when set, is called (never concurrently) as each image goes
+	// through each layer.
+	Progress func(Progress)
+}
+
+// Progress says where a run is.
+type Progress struct {
+	Image, Images int    // images finished, images in all
+	Layer         string // layer name (or kind)
+	Phase         string // "forward" or "backward"
+}
+
+// Result is what a run reports (the `spikegrad -json` object).
+type Result struct {
+	Loss     float64       `json:"loss"`
+	Accuracy float64       `json:"accuracy"`
+	T        int           `json:"T"`
+	L        int           `json:"L"`
+	Gamma    float64       `json:"gamma"`
+	N        int           `json:"n"`
+	Layers   []LayerResult `json:"layers"`
+	// Pred is each image's predicted class (argmax of the step-averaged logits).
+	Pred []int `json:"-"`
+}
+
+// LayerResult is one IF layer's threshold and dL/dthresh.
+type LayerResult struct {
+	Name       string     `json:"name"`
+	Thresh     []float64  `json:"thresh"`
+	Grad       []float64  `json:"grad"`
+	GradPaths  *GradPaths `json:"grad_paths,omitempty"`
+	FiringRate float64    `json:"firing_rate"`
+}
+
+// GradPaths splits dL/dthresh by where the threshold enters an IF neuron.
+type GradPaths struct {
+	Crossing  []float64 `json:"crossing"`
+	Amplitude []float64 `json:"amplitude"`
+	Reset     []float64 `json:"reset"`
+	Init      []float64 `json:"init"`
+}
+
+// Check tells impossible settings apart before any work.
+func (o Options) Check() error {
+	switch {
+	case o.T < 0:
+		return fmt.Errorf("T is %d: the number of time steps must be 0 (ANN) or more", o.T)
+	case o.T > 4096:
+		return fmt.Errorf("T is %d: more than 4096 time steps is not supported", o.T)
+	case o.L < 1 || o.L > 1<<16:
+		return fmt.Errorf("L is %d: quantisation levels must be between 1 and 65536", o.L)
+	case !(o.Gamma > 0) || math.IsInf(o.Gamma, 0):
+		return fmt.Errorf("gamma is %g: the surrogate width must be positive", o.Gamma)
+	}
+	return nil
+}
+
+// imageResult is one image's share of a run, kept apart so that the sum over
+// images is made in image order whatever the number of workers.
+type imageResult struct {
+	loss    float64
+	pred    int
+	paths   []ifPaths // per IF layer
+	logitOK bool
+}
+
+// Run computes loss, accuracy and dL/dthresh for every IF layer over a batch
+// of normalised images x ([N][C][H][W]) with their labels. The loss is the
+// mean over images, so its gradient is the mean of the images' gradients:
+// each image runs on its own, and workers take images in parallel.
+func (n *Net) Run(ctx context.Context, x []float32, labels []int, opt Options) (*Result, error) {
+	if err := opt.Check(); err != nil {
+		return nil, err
+	}
+	in := Shape{n.Arch.Input[0], n.Arch.Input[1], n.Arch.Input[2]}
+	N := len(labels)
+	if N == 0 {
+		return nil, fmt.Errorf("no images")
+	}
+	if len(x) != N*in.Size() {
+		return nil, fmt.Errorf("%d values for %d images of %dx%dx%d", len(x), N, in.C, in.H, in.W)
+	}
+	classes := n.Layers[len(n.Layers)-1].Out.C
+	for i, y := range labels {
+		if y < 0 || y >= classes {
+			return nil, fmt.Errorf("image %d has label %d, but the model has %d classes", i, y, classes)
+		}
+	}
+	workers := opt.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	workers = min(workers, N)
+
+	results := make([]imageResult, N)
+	var mu sync.Mutex
+	done := 0
+	report := func(layer, phase string) {
+		if opt.Progress == nil {
+			return
+		}
+		mu.Lock()
+		opt.Progress(Progress{Image: done, Images: N, Layer: layer, Phase: phase})
+		mu.Unlock()
+	}
+	next := make(chan int)
+	errs := make(chan error, workers)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w := newWorker(n, opt)
+			for i := range next {
+				r, err := w.image(ctx, x[i*in.Size():(i+1)*in.Size()], labels[i], N, report)
+				if err != nil {
+					errs <- err
+					return
+				}
+				results[i] = r
+				mu.Lock()
+				done++
+				mu.Unlock()
+			}
+		}()
+	}
+	var err error
+feed:
+	for i := range N {
+		select {
+		case next <- i:
+		case err = <-errs:
+			break feed
+		case <-ctx.Done():
+			err = ctx.Err()
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	if err == nil {
+		select {
+		case err = <-errs:
+		default:
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return n.sum(results, opt), nil
+}
+
+// sum adds the images' results in image order.
+func (n *Net) sum(rs []imageResult, opt Options) *Result {
+	N := len(rs)
+	r := &Result{T: opt.T, L: opt.L, Gamma: opt.Gamma, N: N, Pred: make([]int, N)}
+	correct := 0
+	for i, ir := range rs {
+		r.Loss += ir.loss
+		r.Pred[i] = ir.pred
+		if ir.logitOK {
+			correct++
+		}
+	}
+	r.Loss /= float64(N)
+	r.Accuracy = float64(correct) / float64(N)
+	steps := max(opt.T, 1)
+	for j, li := range n.IFLayers() {
+		l := &n.Layers[li]
+		k := len(l.Thresh)
+		tot := newIFPaths(k)
+		for _, ir := range rs {
+			p := ir.paths[j]
+			for e := range k {
+				tot.Crossing[e] += p.Crossing[e]
+				tot.Amplitude[e] += p.Amplitude[e]
+				tot.Reset[e] += p.Reset[e]
+				tot.Init[e] += p.Init[e]
+			}
+			tot.Spikes += p.Spikes
+		}
+		lr := LayerResult{Name: l.Name, Thresh: make([]float64, k), Grad: make([]float64, k)}
+		for e := range k {
+			lr.Thresh[e] = float64(l.Thresh[e])
+			lr.Grad[e] = tot.Crossing[e] + tot.Amplitude[e] + tot.Reset[e] + tot.Init[e]
+		}
+		if opt.T > 0 {
+			lr.GradPaths = &GradPaths{tot.Crossing, tot.Amplitude, tot.Reset, tot.Init}
+		}
+		lr.FiringRate = tot.Spikes / float64(steps*l.In.Size()*N)
+		r.Layers = append(r.Layers, lr)
+	}
+	return r
+}
+
+// worker owns the buffers for running one image at a time.
+type worker struct {
+	net   *Net
+	opt   Options
+	steps int
+	a, b  []float32   // activations, ping-pong
+	col   []float32   // im2col scratch
+	keep  [][]float32 // per layer: what its backward needs (IF: d_t; ANN: x)
+}
+
+func newWorker(n *Net, opt Options) *worker {
+	w := &worker{net: n, opt: opt, steps: max(opt.T, 1), keep: make([][]float32, len(n.Layers))}
+	var act, col int
+	for i, l := range n.Layers {
+		act = max(act, w.steps*l.In.Size(), w.steps*l.Out.Size())
+		if l.Kind == "conv" {
+			col = max(col, w.steps*l.In.C*l.K*l.K*l.Out.H*l.Out.W)
+		}
+		if l.Kind == "if" {
+			w.keep[i] = make([]float32, w.steps*l.In.Size())
+		}
+	}
+	w.a, w.b, w.col = make([]float32, act), make([]float32, act), make([]float32, col)
+	return w
+}
+
+// image runs one image forward and backward; the loss is divided by N, the
+// batch size, as the batch mean's gradient asks.
+func (w *worker) image(ctx context.Context, x []float32, label, N int, report func(string, string)) (imageResult, error) {
+	n, T, gamma := w.net, w.steps, float32(w.opt.Gamma)
+	ifs := n.IFLayers()
+	r := imageResult{paths: make([]ifPaths, len(ifs))}
+	for j, li := range ifs {
+		r.paths[j] = newIFPaths(len(n.Layers[li].Thresh))
+	}
+	// Forward. The input is the same at every step, so the layers before the
+	// first IF run once and their output is repeated T times.
+	cur, nxt := w.a, w.b
+	copy(cur, x)
+	t := 1
+	j := 0
+	for i := range n.Layers {
+		if err := ctx.Err(); err != nil {
+			return r, err
+		}
+		l := &n.Layers[i]
+		report(l.Name, "forward")
+		if l.Kind == "if" && t < T {
+			sz := l.In.Size()
+			for c := l.In.C - 1; c >= 0; c-- {
+				hw := sz / l.In.C
+				for s := 0; s < T; s++ {
+					copy(nxt[(c*T+s)*hw:(c*T+s+1)*hw], cur[c*hw:(c+1)*hw])
+				}
+			}
+			cur, nxt = nxt, cur
+			t = T
+		}
+		switch l.Kind {
+		case "conv":
+			convForward(l, t, cur, nxt, w.col)
+		case "linear":
+			linearForward(l, t, cur, nxt)
+		case "flatten":
+			flattenForward(l, t, cur, nxt)
+		case "avgpool":
+			avgpoolForward(l, t, cur, nxt)
+		case "if":
+			if w.opt.T == 0 {
+				annForward(l, w.opt.L, cur, nxt, w.keep[i], &r.paths[j])
+			} else {
+				ifForward(l, T, cur, nxt, w.keep[i], &r.paths[j])
+			}
+			j++
+		}
+		cur, nxt = nxt, cur
+	}
+
+	// Loss: cross-entropy of the step-averaged logits; its gradient reaches
+	// each step's logits divided by T (the average) and N (the batch mean).
+	classes := n.Layers[len(n.Layers)-1].Out.C
+	z := make([]float64, classes)
+	for k := range z {
+		var s float64
+		for s2 := 0; s2 < T; s2++ {
+			s += float64(cur[k*T+s2])
+		}
+		z[k] = s / float64(T)
+	}
+	zmax, arg := math.Inf(-1), 0
+	for k, v := range z {
+		if v > zmax {
+			zmax, arg = v, k
+		}
+	}
+	var se float64
+	for _, v := range z {
+		se += math.Exp(v - zmax)
+	}
+	r.loss = zmax + math.Log(se) - z[label]
+	r.pred = arg
+	r.logitOK = arg == label
+	g := nxt
+	for k := range classes {
+		p := math.Exp(z[k]-zmax) / se
+		if k == label {
+			p--
+		}
+		for s2 := 0; s2 < T; s2++ {
+			g[k*T+s2] = float32(p / float64(T*N))
+		}
+	}
+
+	// Backward, down to the first IF layer: nothing below it has a threshold.
+	gcur, gnxt := g, cur
+	first := ifs[0]
+	for i := len(n.Layers) - 1; i >= first; i-- {
+		if err := ctx.Err(); err != nil {
+			return r, err
+		}
+		l := &n.Layers[i]
+		report(l.Name, "backward")
+		switch l.Kind {
+		case "conv":
+			convBackward(l, T, gcur, gnxt, w.col)
+		case "linear":
+			linearBackward(l, T, gcur, gnxt)
+		case "flatten":
+			flattenBackward(l, T, gcur, gnxt)
+		case "avgpool":
+			avgpoolBackward(l, T, gcur, gnxt)
+		case "if":
+			j--
+			if w.opt.T == 0 {
+				annBackward(l, w.opt.L, gcur, gnxt, w.keep[i], &r.paths[j])
+			} else {
+				ifBackward(l, T, gamma, gcur, gnxt, w.keep[i], &r.paths[j])
+			}
+		}
+		gcur, gnxt = gnxt, gcur
+	}
+	return r, nil
+}
