@@ -1,0 +1,150 @@
+package snn_test
+
+import (
+	"context"
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/spikegrad/spikegrad/snn"
+	"github.com/spikegrad/spikegrad/snn/job"
+)
+
+// fixtureCase is one entry of testdata/cases.json, written by
+// tools/ref/make_fixtures.py from PyTorch's autograd.
+type fixtureCase struct {
+	Name  string     `json:"name"`
+	Ckpt  string     `json:"ckpt"`
+	Data  string     `json:"data"`
+	N     int        `json:"n"`
+	T     int        `json:"T"`
+	L     int        `json:"L"`
+	Gamma float64    `json:"gamma"`
+	Norm  string     `json:"norm"`
+	Want  snn.Result `json:"want"`
+}
+
+func loadCases(t testing.TB) []fixtureCase {
+	b, err := os.ReadFile("testdata/cases.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f struct{ Cases []fixtureCase }
+	if err := json.Unmarshal(b, &f); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.Cases) == 0 {
+		t.Fatal("no cases in testdata/cases.json")
+	}
+	return f.Cases
+}
+
+// runCase loads a case's files the way the CLI does and runs the engine.
+func runCase(t testing.TB, c fixtureCase, workers int) *snn.Result {
+	t.Helper()
+	read := func(name string) []byte {
+		b, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	net, err := job.Checkpoint(c.Ckpt, read(c.Ckpt))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := job.Images(c.Data, read(c.Data), net, 0, c.N, c.Norm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := net.Run(context.Background(), b.X, b.Labels, snn.Options{T: c.T, L: c.L, Gamma: c.Gamma, Workers: workers})
+	if err != nil {
+		t.Fatalf("%s: %v", c.Name, err)
+	}
+	return r
+}
+
+// TestAgainstPyTorch compares every number of a run with PyTorch's. SNN mode:
+// gradients within 2e-3 of the run's largest |grad| (a float32 sum in another
+// order can flip a spike sitting on its threshold), loss within 1e-4
+// relative. ANN mode: the floor makes float32 gradients order-dependent, so
+// loss 1e-3 relative and gradients 0.2 of the largest |grad|.
+func TestAgainstPyTorch(t *testing.T) {
+	for _, c := range loadCases(t) {
+		t.Run(c.Name, func(t *testing.T) {
+			got := runCase(t, c, 0)
+			want := c.Want
+			lossTol, gradTol := 1e-4, 2e-3
+			if c.T == 0 {
+				lossTol, gradTol = 1e-3, 0.2
+			}
+			if d := math.Abs(got.Loss-want.Loss) / math.Abs(want.Loss); d > lossTol {
+				t.Errorf("loss %.6f, PyTorch %.6f (rel diff %.2g)", got.Loss, want.Loss, d)
+			}
+			if got.Accuracy != want.Accuracy {
+				t.Errorf("accuracy %.4f, PyTorch %.4f", got.Accuracy, want.Accuracy)
+			}
+			if len(got.Layers) != len(want.Layers) {
+				t.Fatalf("%d IF layers, PyTorch %d", len(got.Layers), len(want.Layers))
+			}
+			scale := 0.0
+			for _, l := range want.Layers {
+				for _, g := range l.Grad {
+					scale = math.Max(scale, math.Abs(g))
+				}
+			}
+			if scale == 0 {
+				t.Fatal("fixture has all-zero gradients: it cannot tell anything")
+			}
+			worst := 0.0
+			for i, w := range want.Layers {
+				g := got.Layers[i]
+				if g.Name != w.Name {
+					t.Errorf("layer %d is %q, PyTorch %q", i, g.Name, w.Name)
+				}
+				check := func(what string, a, b []float64, tol float64) {
+					if len(a) != len(b) {
+						t.Errorf("%s %s: %d values, PyTorch %d", w.Name, what, len(a), len(b))
+						return
+					}
+					for k := range a {
+						d := math.Abs(a[k] - b[k])
+						worst = math.Max(worst, d/scale)
+						if d > tol {
+							t.Errorf("%s %s[%d] = %.6g, PyTorch %.6g (diff %.2g, tol %.2g)", w.Name, what, k, a[k], b[k], d, tol)
+						}
+					}
+				}
+				check("thresh", g.Thresh, w.Thresh, 0)
+				check("grad", g.Grad, w.Grad, gradTol*scale)
+				if math.Abs(g.FiringRate-w.FiringRate) > 2e-3 {
+					t.Errorf("%s firing rate %.5f, PyTorch %.5f", w.Name, g.FiringRate, w.FiringRate)
+				}
+				if (g.GradPaths == nil) != (w.GradPaths == nil) {
+					t.Errorf("%s: grad_paths present %v, PyTorch %v", w.Name, g.GradPaths != nil, w.GradPaths != nil)
+					continue
+				}
+				if w.GradPaths != nil {
+					check("crossing", g.GradPaths.Crossing, w.GradPaths.Crossing, gradTol*scale)
+					check("amplitude", g.GradPaths.Amplitude, w.GradPaths.Amplitude, gradTol*scale)
+					check("reset", g.GradPaths.Reset, w.GradPaths.Reset, gradTol*scale)
+					check("init", g.GradPaths.Init, w.GradPaths.Init, gradTol*scale)
+				}
+			}
+			t.Logf("largest |grad| %.4g, worst difference %.2g of it, loss %.6f vs %.6f", scale, worst, got.Loss, want.Loss)
+		})
+	}
+}
+
+// TestWorkersDoNotChangeResults: images are summed in image order, so the
+// number of workers cannot change a single bit.
+func TestWorkersDoNotChangeResults(t *testing.T) {
+	c := loadCases(t)[0]
+	a, _ := json.Marshal(runCase(t, c, 1))
+	b, _ := json.Marshal(runCase(t, c, 3))
+	if string(a) != string(b) {
+		t.Errorf("1 worker and 3 workers differ:\n%s\n%s", a, b)
+	}
+}
