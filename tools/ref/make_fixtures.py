@@ -17,6 +17,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(__file__))
 import qcfs  # noqa: E402
+from make_cifar_fixtures import py2_batch  # noqa: E402
 
 OUT = os.path.join(os.path.dirname(__file__), "..", "..", "snn", "testdata")
 
@@ -97,6 +98,12 @@ def main():
     x100 = images(6, 3)
     y100 = np.random.default_rng(4).integers(0, 100, 6)
     write_bin(os.path.join(OUT, "c100.bin"), x100, y100, 100)
+    # The same images as python batches, laid out as the real Python 2 files are.
+    with open(os.path.join(OUT, "c10_test_batch"), "wb") as f:
+        f.write(py2_batch((len(x10), 3072), x10.tobytes(), [(b"labels", [int(v) for v in y10])]))
+    with open(os.path.join(OUT, "c100_test"), "wb") as f:
+        f.write(py2_batch((len(x100), 3072), x100.tobytes(),
+                          [(b"fine_labels", [int(v) for v in y100]), (b"coarse_labels", [int(v) // 5 for v in y100])]))
 
     def case(name, model, ckpt, data, x, y, T, L, gamma, norm, n=None):
         n = n or len(x)
@@ -111,6 +118,7 @@ def main():
     for T, gamma in ((8, 1.0), (4, 0.5), (6, 1.0), (8, 0.5), (1, 1.0)):
         case("c10_T%d_g%g" % (T, gamma), m10, "vgg16_c10.pth", "c10.bin", x10, y10, T, 4, gamma, "cifar10")
     case("c10_L8", m10, "vgg16_c10.pth", "c10.bin", x10, y10, 8, 8, 1.0, "cifar10", n=5)
+    case("c10_pickle_T8_g05", m10, "vgg16_c10.pth", "c10_test_batch", x10, y10, 8, 4, 0.5, "cifar10", n=6)
     case("c10_ann", m10, "vgg16_c10.pth", "c10.bin", x10, y10, 0, 4, 1.0, "cifar10")
 
     # fp16 weights: the reference runs on the weights as rounded to fp16.
@@ -127,7 +135,7 @@ def main():
         sd[k] = v
     torch.save({"epoch": 3, "state_dict": sd}, os.path.join(OUT, "vgg16_c100_up_legacy.pth"), _use_new_zipfile_serialization=False)
     case("c100_up_legacy_T8", m100, "vgg16_c100_up_legacy.pth", "c100.bin", x100, y100, 8, 4, 1.0, "cifar100")
-    case("c100_up_legacy_T4_g05", m100, "vgg16_c100_up_legacy.pth", "c100.bin", x100, y100, 4, 4, 0.5, "cifar100")
+    case("c100_up_legacy_T4_g05", m100, "vgg16_c100_up_legacy.pth", "c100_test", x100, y100, 4, 4, 0.5, "cifar100")
 
     # Per-channel thresholds.
     mpc = make_model(10, 30, perchannel=True)
