@@ -1,0 +1,208 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"math/rand"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const testdata = "../../snn/testdata/"
+
+func runCLI(args ...string) (stdout, stderr string, err error) {
+	var o, e bytes.Buffer
+	err = run(args, &o, &e)
+	return o.String(), e.String(), err
+}
+
+// TestJSONMatchesPyTorch: -json prints exactly one object of the documented
+// schema, with PyTorch's numbers (tools/ref/make_fixtures.py, case c10_T8_g1).
+func TestJSONMatchesPyTorch(t *testing.T) {
+	out, _, err := runCLI("-ckpt", testdata+"vgg16_c10.pth", "-data", testdata+"c10.bin", "-n", "8", "-json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := json.NewDecoder(strings.NewReader(out))
+	var got map[string]any
+	if err := dec.Decode(&got); err != nil {
+		t.Fatal(err)
+	}
+	if dec.More() {
+		t.Fatal("more than one JSON value on stdout")
+	}
+	for _, k := range []string{"loss", "accuracy", "T", "L", "gamma", "n", "layers"} {
+		if _, ok := got[k]; !ok {
+			t.Errorf("missing key %q", k)
+		}
+	}
+	var cases struct {
+		Cases []struct {
+			Name string
+			Want struct {
+				Loss   float64
+				Layers []struct {
+					Name string
+					Grad []float64
+				}
+			}
+		}
+	}
+	b, err := os.ReadFile(testdata + "cases.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &cases); err != nil {
+		t.Fatal(err)
+	}
+	want := cases.Cases[0].Want
+	if cases.Cases[0].Name != "c10_T8_g1" {
+		t.Fatalf("first case is %s", cases.Cases[0].Name)
+	}
+	if l := got["loss"].(float64); math.Abs(l-want.Loss) > 1e-4*want.Loss {
+		t.Errorf("loss %g, PyTorch %g", l, want.Loss)
+	}
+	layers := got["layers"].([]any)
+	if len(layers) != 15 {
+		t.Fatalf("%d layers, want 15", len(layers))
+	}
+	for i, l := range layers {
+		m := l.(map[string]any)
+		if m["name"] != want.Layers[i].Name {
+			t.Errorf("layer %d is %v, want %s", i, m["name"], want.Layers[i].Name)
+		}
+		for _, k := range []string{"thresh", "grad", "grad_paths", "firing_rate"} {
+			if _, ok := m[k]; !ok {
+				t.Errorf("layer %d: missing %q", i, k)
+			}
+		}
+	}
+}
+
+// TestTable prints the researcher's table, in English and in Chinese.
+func TestTable(t *testing.T) {
+	out, _, err := runCLI("-ckpt", testdata+"vgg16_c10.pth", "-data", testdata+"c10.bin", "-n", "4", "-lang", "zh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{"IF层阈值: layer1.2.thresh", "阈值:", "梯度值:", "梯度范数:", "梯度均值:", "时间步数(T): 8", "量化级别(L): 4", "损失:", "总共找到 15 个IF层阈值参数"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("zh table lacks %q", w)
+		}
+	}
+	out, _, err = runCLI("-ckpt", testdata+"vgg16_c10.pth", "-data", testdata+"c10.bin", "-n", "4", "-T", "0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{"IF layer threshold: classifier.5.thresh", "gradient norm", "time steps (T): 0 (ANN)", "15 IF layer thresholds found"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("en table lacks %q", w)
+		}
+	}
+}
+
+// TestDemo: with no flags the embedded demo runs.
+func TestDemo(t *testing.T) {
+	out, _, err := runCLI("-json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r struct {
+		Loss   float64
+		Layers []struct{ Thresh []float64 }
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Layers) != 15 || r.Loss >= math.Log(10) {
+		t.Errorf("demo: %d layers, loss %g (chance is %g)", len(r.Layers), r.Loss, math.Log(10))
+	}
+}
+
+// TestBadInput: each bad input is one line that names the file, never a panic.
+func TestBadInput(t *testing.T) {
+	dir := t.TempDir()
+	good, err := os.ReadFile(testdata + "vgg16_c10.pth")
+	if err != nil {
+		t.Fatal(err)
+	}
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	random := make([]byte, 5000)
+	rand.New(rand.NewSource(1)).Read(random)
+	trunc := write("trunc.pth", good[:len(good)/2])
+	rnd := write("random.pth", random)
+	odd := write("odd.bin", make([]byte, 3073*2+5))
+	empty := write("empty.bin", nil)
+	ck, data := testdata+"vgg16_c10.pth", testdata+"c10.bin"
+	for _, c := range []struct {
+		args []string
+		want string // in the message, besides the file
+	}{
+		{[]string{"-ckpt", trunc, "-data", data}, trunc},
+		{[]string{"-ckpt", rnd, "-data", data}, rnd},
+		{[]string{"-ckpt", ck, "-data", odd}, odd},
+		{[]string{"-ckpt", ck, "-data", empty}, empty},
+		{[]string{"-ckpt", filepath.Join(dir, "missing.pth"), "-data", data}, "missing.pth: no such file"},
+		{[]string{"-ckpt", ck, "-data", data, "-T", "-1"}, "T is -1"},
+		{[]string{"-ckpt", ck, "-data", data, "-gamma", "0"}, "gamma"},
+		{[]string{"-ckpt", ck, "-data", data, "-norm", "foo"}, "foo"},
+		{[]string{"-ckpt", data, "-data", data}, data},
+	} {
+		_, _, err := runCLI(c.args...)
+		if err == nil {
+			t.Errorf("%v: no error", c.args)
+			continue
+		}
+		msg := err.Error()
+		if !strings.Contains(msg, c.want) || strings.Contains(msg, "\n") || strings.Contains(msg, "panic") {
+			t.Errorf("%v: message %q, want one line containing %q", c.args, msg, c.want)
+		}
+	}
+	// Every cut of the checkpoint is an error, not a panic.
+	for n := 0; n < len(good); n += len(good)/97 + 1 {
+		if _, _, err := runCLI("-ckpt", write("cut.pth", good[:n]), "-data", data, "-n", "1"); err == nil {
+			t.Errorf("checkpoint cut at %d bytes: no error", n)
+		}
+	}
+}
+
+// TestHTMLReport: -html writes one page that inlines the given ECharts bundle
+// and the four charts' options, and needs nothing from the network.
+func TestHTMLReport(t *testing.T) {
+	dir := t.TempDir()
+	js := filepath.Join(dir, "echarts.min.js")
+	if err := os.WriteFile(js, []byte("/*ECHARTS-BUNDLE*/"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "r.html")
+	if _, _, err := runCLI("-ckpt", testdata+"vgg16_c10.pth", "-data", testdata+"c10.bin", "-n", "2", "-html", out, "-echarts", js); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := string(b)
+	for _, w := range []string{"/*ECHARTS-BUNDLE*/", `id="thresh"`, `id="grad"`, `id="paths"`, `id="rate"`, "classifier.5", "dL/dthresh by path"} {
+		if !strings.Contains(page, w) {
+			t.Errorf("report lacks %q", w)
+		}
+	}
+	for _, w := range []string{"http://", "https://"} {
+		if strings.Contains(page, w) {
+			t.Errorf("report refers to %s", w)
+		}
+	}
+	if _, _, err := runCLI("-html", out, "-echarts", filepath.Join(dir, "none.js")); err == nil || !strings.Contains(err.Error(), "none.js") {
+		t.Errorf("missing bundle: %v", err)
+	}
+}

@@ -1,0 +1,228 @@
+//go:build js && wasm
+
+// Command wasm is the engine for the page: built with GOOS=js GOARCH=wasm it
+// runs inside a Web Worker (web/worker.js) and exposes globalThis.spikegrad:
+//
+//	loadDemo()                      -> JSON {ckpt, data, classes, layers, images}
+//	loadCheckpoint(name, Uint8Array) -> JSON {ckpt, classes, layers, input}
+//	loadBatch(name, Uint8Array)      -> JSON {data, images}
+//	run(settingsJSON, onProgress)    -> Promise of JSON {result, pred, labels, pixels, classNames}
+//	charts(resultJSON, lang)         -> JSON {thresh, grad, paths, rate} (ECharts options)
+//
+// Every call answers {"error": "one line"} instead of throwing, and a panic in
+// Go becomes such a line too, so the worker never dies with the engine.
+package main
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"syscall/js"
+	"time"
+
+	"github.com/spikegrad/spikegrad/snn"
+	"github.com/spikegrad/spikegrad/snn/chart"
+	"github.com/spikegrad/spikegrad/snn/demo"
+	"github.com/spikegrad/spikegrad/snn/job"
+)
+
+// The loaded checkpoint and batch; a run uses both.
+var (
+	net      *snn.Net
+	ckptName string
+	data     []byte
+	dataName string
+	isDemo   bool
+)
+
+// settings are the page's inputs, with the CLI's defaults.
+type settings struct {
+	N      int     `json:"n"`
+	Offset int     `json:"offset"`
+	T      int     `json:"T"`
+	L      int     `json:"L"`
+	Gamma  float64 `json:"gamma"`
+	Norm   string  `json:"norm"`
+}
+
+func main() {
+	api := map[string]any{
+		"loadDemo":       js.FuncOf(guard(loadDemo)),
+		"loadCheckpoint": js.FuncOf(guard(loadCheckpoint)),
+		"loadBatch":      js.FuncOf(guard(loadBatch)),
+		"run":            js.FuncOf(run),
+		"charts":         js.FuncOf(guard(charts)),
+	}
+	js.Global().Set("spikegrad", js.ValueOf(api))
+	select {}
+}
+
+// guard turns an error or a panic into {"error": ...}.
+func guard(f func(args []js.Value) (any, error)) func(js.Value, []js.Value) any {
+	return func(_ js.Value, args []js.Value) (out any) {
+		defer func() {
+			if r := recover(); r != nil {
+				out = errorJSON(fmt.Errorf("internal error: %v", r))
+			}
+		}()
+		v, err := f(args)
+		if err != nil {
+			return errorJSON(err)
+		}
+		b, err := json.Marshal(v)
+		if err != nil {
+			return errorJSON(err)
+		}
+		return string(b)
+	}
+}
+
+func errorJSON(err error) string {
+	b, _ := json.Marshal(map[string]string{"error": err.Error()})
+	return string(b)
+}
+
+func bytesArg(args []js.Value, i int) ([]byte, error) {
+	if len(args) <= i || args[i].Type() != js.TypeObject {
+		return nil, fmt.Errorf("argument %d: want a Uint8Array", i+1)
+	}
+	b := make([]byte, args[i].Get("length").Int())
+	js.CopyBytesToGo(b, args[i])
+	return b, nil
+}
+
+func strArg(args []js.Value, i int) string {
+	if len(args) <= i || args[i].Type() != js.TypeString {
+		return ""
+	}
+	return args[i].String()
+}
+
+func netInfo() map[string]any {
+	var names []string
+	for _, i := range net.IFLayers() {
+		names = append(names, net.Layers[i].Name)
+	}
+	return map[string]any{"ckpt": ckptName, "arch": net.Arch.Name, "classes": net.Arch.Classes, "layers": names, "input": net.Arch.Input}
+}
+
+func loadDemo(args []js.Value) (any, error) {
+	n, err := job.Checkpoint(demo.CheckpointName, demo.Checkpoint)
+	if err != nil {
+		return nil, err
+	}
+	net, ckptName, data, dataName, isDemo = n, demo.CheckpointName, demo.Batch, demo.BatchName, true
+	info := netInfo()
+	info["data"] = dataName
+	info["images"] = len(data) / 3073
+	return info, nil
+}
+
+func loadCheckpoint(args []js.Value) (any, error) {
+	name := strArg(args, 0)
+	b, err := bytesArg(args, 1)
+	if err != nil {
+		return nil, err
+	}
+	n, err := job.Checkpoint(name, b)
+	if err != nil {
+		return nil, err
+	}
+	net, ckptName, isDemo = n, name, false
+	return netInfo(), nil
+}
+
+func loadBatch(args []js.Value) (any, error) {
+	name := strArg(args, 0)
+	b, err := bytesArg(args, 1)
+	if err != nil {
+		return nil, err
+	}
+	if len(b) == 0 {
+		return nil, fmt.Errorf("%s: empty file", name)
+	}
+	data, dataName, isDemo = b, name, false
+	return map[string]any{"data": name, "bytes": len(b)}, nil
+}
+
+// run returns a Promise: the work runs on a goroutine, as a js.Func must not
+// block. The worker is busy until it ends; the page cancels by ending the worker.
+func run(_ js.Value, args []js.Value) any {
+	set := strArg(args, 0)
+	var progress js.Value
+	if len(args) > 1 && args[1].Type() == js.TypeFunction {
+		progress = args[1]
+	}
+	handler := js.FuncOf(func(_ js.Value, p []js.Value) any {
+		resolve := p[0]
+		go func() {
+			out := guard(func([]js.Value) (any, error) { return runJob(set, progress) })(js.Undefined(), nil)
+			resolve.Invoke(out)
+		}()
+		return nil
+	})
+	return js.Global().Get("Promise").New(handler)
+}
+
+func runJob(set string, progress js.Value) (any, error) {
+	if net == nil || data == nil {
+		return nil, fmt.Errorf("load a checkpoint and a batch first")
+	}
+	s := settings{N: 32, T: 8, L: 4, Gamma: 1, Norm: "auto"}
+	if err := json.Unmarshal([]byte(set), &s); err != nil {
+		return nil, fmt.Errorf("settings: %v", err)
+	}
+	opt := snn.Options{T: s.T, L: s.L, Gamma: s.Gamma}
+	if err := opt.Check(); err != nil {
+		return nil, err
+	}
+	b, err := job.Images(dataName, data, net, s.Offset, s.N, s.Norm)
+	if err != nil {
+		return nil, err
+	}
+	last := time.Time{}
+	if progress.Type() == js.TypeFunction {
+		opt.Progress = func(p snn.Progress) {
+			// A message per layer would flood the page; a few per second tell enough.
+			if now := time.Now(); now.Sub(last) > 100*time.Millisecond {
+				last = now
+				progress.Invoke(p.Image, p.Images, p.Layer, p.Phase)
+			}
+		}
+	}
+	t0 := time.Now()
+	r, err := net.Run(context.Background(), b.X, b.Labels, opt)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]any{
+		"result":  r,
+		"pred":    r.Pred,
+		"labels":  b.Labels,
+		"pixels":  base64.StdEncoding.EncodeToString(b.Pixels),
+		"seconds": time.Since(t0).Seconds(),
+		"ckpt":    ckptName,
+		"data":    dataName,
+	}
+	if isDemo {
+		out["classNames"] = demo.Classes
+	} else if net.Arch.Classes == 10 {
+		out["classNames"] = cifar10Classes
+	}
+	return out, nil
+}
+
+var cifar10Classes = []string{"airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"}
+
+func charts(args []js.Value) (any, error) {
+	var r snn.Result
+	if err := json.Unmarshal([]byte(strArg(args, 0)), &r); err != nil {
+		return nil, fmt.Errorf("charts: %v", err)
+	}
+	lang := strArg(args, 1)
+	if lang == "" {
+		lang = "en"
+	}
+	return chart.Options(&r, lang)
+}
