@@ -26,6 +26,7 @@ type Layer struct {
 	Stride  int       // conv, avgpool
 	Pad     int       // conv
 	W, B    []float32 // conv [Cout][Cin*K*K], linear [Out][In]
+	WT      []float32 // W transposed, [Cin*K*K][Cout] or [In][Out], for sparse inputs
 	Thresh  []float32 // if: one value, or one per channel
 }
 
@@ -148,6 +149,10 @@ func Build(a *Arch, p Params) (*Net, error) {
 			l.Out = Shape{cur.Size(), 1, 1}
 		default:
 			return nil, fmt.Errorf("unknown module kind %q", m.Kind)
+		}
+		if l.Kind == "conv" || l.Kind == "linear" {
+			l.WT = make([]float32, len(l.W))
+			transpose(l.WT, l.W, l.Out.C, len(l.W)/l.Out.C)
 		}
 		n.Layers = append(n.Layers, l)
 		cur = l.Out

@@ -216,14 +216,16 @@ type worker struct {
 	steps int
 	a, b  []float32   // activations, ping-pong
 	col   []float32   // im2col scratch
+	acc   []float32   // channels-last scratch of the sparse forwards
 	keep  [][]float32 // per layer: what its backward needs (IF: d_t; ANN: x)
 }
 
 func newWorker(n *Net, opt Options) *worker {
 	w := &worker{net: n, opt: opt, steps: max(opt.T, 1), keep: make([][]float32, len(n.Layers))}
-	var act, col int
+	var act, col, acc int
 	for i, l := range n.Layers {
 		act = max(act, w.steps*l.In.Size(), w.steps*l.Out.Size())
+		acc = max(acc, w.steps*l.Out.Size())
 		if l.Kind == "conv" {
 			col = max(col, w.steps*l.In.C*l.K*l.K*l.Out.H*l.Out.W)
 		}
@@ -231,7 +233,7 @@ func newWorker(n *Net, opt Options) *worker {
 			w.keep[i] = make([]float32, w.steps*l.In.Size())
 		}
 	}
-	w.a, w.b, w.col = make([]float32, act), make([]float32, act), make([]float32, col)
+	w.a, w.b, w.col, w.acc = make([]float32, act), make([]float32, act), make([]float32, col), make([]float32, acc)
 	return w
 }
 
@@ -269,9 +271,17 @@ func (w *worker) image(ctx context.Context, x []float32, label, N int, report fu
 		}
 		switch l.Kind {
 		case "conv":
-			convForward(l, t, cur, nxt, w.col)
+			if j > 0 && density(cur[:t*l.In.Size()]) < sparseBelow {
+				convForwardSparse(l, t, cur, nxt, w.acc)
+			} else {
+				convForward(l, t, cur, nxt, w.col)
+			}
 		case "linear":
-			linearForward(l, t, cur, nxt)
+			if j > 0 && density(cur[:t*l.In.Size()]) < sparseBelow {
+				linearForwardSparse(l, t, cur, nxt, w.acc)
+			} else {
+				linearForward(l, t, cur, nxt)
+			}
 		case "flatten":
 			flattenForward(l, t, cur, nxt)
 		case "avgpool":

@@ -1,0 +1,67 @@
+package snn_test
+
+import (
+	"context"
+	"math/rand"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/spikegrad/spikegrad/snn"
+	"github.com/spikegrad/spikegrad/snn/demo"
+	"github.com/spikegrad/spikegrad/snn/job"
+)
+
+func benchRun(b *testing.B, ckName string, ck []byte, dataName string, data []byte, n, workers int) {
+	net, err := job.Checkpoint(ckName, ck)
+	if err != nil {
+		b.Fatal(err)
+	}
+	batch, err := job.Images(dataName, data, net, 0, n, "auto")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for range b.N {
+		if _, err := net.Run(context.Background(), batch.X, batch.Labels, snn.Options{T: 8, L: 4, Gamma: 1, Workers: workers}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Seconds())/float64(b.N*len(batch.Labels)), "s/image")
+}
+
+// BenchmarkDemo: the embedded demo, 32 images, T=8, one worker.
+func BenchmarkDemo(b *testing.B) {
+	benchRun(b, demo.CheckpointName, demo.Checkpoint, demo.BatchName, demo.Batch, 32, 1)
+}
+
+// BenchmarkVGG16: the full-width workload made by `make bench`
+// ($SPIKEGRAD_BENCH, default ~/.cache/spikegrad-bench), 2 images, one worker.
+func BenchmarkVGG16(b *testing.B) {
+	dir := os.Getenv("SPIKEGRAD_BENCH")
+	if dir == "" {
+		home, _ := os.UserHomeDir()
+		dir = filepath.Join(home, ".cache", "spikegrad-bench")
+	}
+	ck, err := os.ReadFile(filepath.Join(dir, "vgg16_full.pth"))
+	if err != nil {
+		b.Skip("no full-width checkpoint: run `make bench` once")
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "batch.bin"))
+	if err != nil {
+		b.Skip(err)
+	}
+	benchRun(b, "vgg16_full.pth", ck, "batch.bin", data, 2, 1)
+}
+
+// BenchmarkAxpy is the sparse forward's inner loop, at a VGG16 width.
+func BenchmarkAxpy(b *testing.B) {
+	x, y := make([]float32, 512), make([]float32, 512)
+	for i := range x {
+		x[i] = rand.Float32()
+	}
+	for range b.N {
+		snn.Axpy(y, x, 0.5)
+	}
+	b.SetBytes(512 * 4)
+}

@@ -1,0 +1,112 @@
+package snn
+
+// After the first IF layer every layer's input is spikes times a threshold
+// (or their pooled averages): mostly zeros. The sparse forwards below visit
+// only the nonzero inputs and add the weight row each one touches into a
+// channels-last accumulator, so their cost follows the firing rate instead of
+// the layer size. WT is the weight transposed to [K][Cout] (K = ci,ky,kx for
+// a convolution, the input feature for a Linear), made once by Build.
+
+// sparseBelow is the input density under which the sparse forward pays
+// (measured on VGG16 layers: the dense product wins above about one half).
+const sparseBelow = 0.5
+
+func density(x []float32) float64 {
+	nz := 0
+	for _, v := range x {
+		if v != 0 {
+			nz++
+		}
+	}
+	return float64(nz) / float64(len(x))
+}
+
+// axpy adds a*x to y (len(y) == len(x)), four at a time.
+func axpy(y, x []float32, a float32) {
+	x = x[:len(y)]
+	i := 0
+	for ; i+4 <= len(y); i += 4 {
+		y[i] += a * x[i]
+		y[i+1] += a * x[i+1]
+		y[i+2] += a * x[i+2]
+		y[i+3] += a * x[i+3]
+	}
+	for ; i < len(y); i++ {
+		y[i] += a * x[i]
+	}
+}
+
+// convForwardSparse is convForward for a sparse input; acc is scratch of
+// T*Ho*Wo*Cout values.
+func convForwardSparse(l *Layer, T int, in, out, acc []float32) {
+	H, W, Ho, Wo, C, k := l.In.H, l.In.W, l.Out.H, l.Out.W, l.Out.C, l.K
+	n := T * Ho * Wo
+	acc = acc[:n*C]
+	for p := 0; p < n; p++ {
+		copy(acc[p*C:(p+1)*C], l.B)
+	}
+	for ci := 0; ci < l.In.C; ci++ {
+		for t := 0; t < T; t++ {
+			plane := in[(ci*T+t)*H*W : (ci*T+t+1)*H*W]
+			for iy := 0; iy < H; iy++ {
+				for ix, v := range plane[iy*W : (iy+1)*W] {
+					if v == 0 {
+						continue
+					}
+					for ky := 0; ky < k; ky++ {
+						oy := iy + l.Pad - ky
+						if oy < 0 || oy%l.Stride != 0 || oy/l.Stride >= Ho {
+							continue
+						}
+						oy /= l.Stride
+						for kx := 0; kx < k; kx++ {
+							ox := ix + l.Pad - kx
+							if ox < 0 || ox%l.Stride != 0 || ox/l.Stride >= Wo {
+								continue
+							}
+							ox /= l.Stride
+							r := (ci*k+ky)*k + kx
+							o := (t*Ho+oy)*Wo + ox
+							axpy(acc[o*C:(o+1)*C], l.WT[r*C:(r+1)*C], v)
+						}
+					}
+				}
+			}
+		}
+	}
+	transpose(out, acc, n, C)
+}
+
+// linearForwardSparse is linearForward for a sparse input; acc is scratch of T*Out values.
+func linearForwardSparse(l *Layer, T int, in, out, acc []float32) {
+	C, K := l.Out.C, l.In.Size()
+	acc = acc[:T*C]
+	for t := 0; t < T; t++ {
+		a := acc[t*C : (t+1)*C]
+		copy(a, l.B)
+		for i := 0; i < K; i++ {
+			if v := in[i*T+t]; v != 0 {
+				axpy(a, l.WT[i*C:(i+1)*C], v)
+			}
+		}
+	}
+	transpose(out, acc, T, C)
+}
+
+// transpose writes the r x c matrix src into dst as c x r, in tiles that
+// stay in cache.
+func transpose(dst, src []float32, r, c int) {
+	const b = 32
+	for i0 := 0; i0 < r; i0 += b {
+		i1 := min(i0+b, r)
+		for j0 := 0; j0 < c; j0 += b {
+			j1 := min(j0+b, c)
+			for i := i0; i < i1; i++ {
+				row := src[i*c+j0 : i*c+j1]
+				for j, v := range row {
+					dst[(j0+j)*r+i] = v
+				}
+			}
+		}
+	}
+}
