@@ -40,7 +40,9 @@ func TestOptions(t *testing.T) {
 	if d[0].Value != -0.5 || d[0].ItemStyle.Color != Negative || d[1].ItemStyle.Color != Positive || d[1].Value < 0.3-1e-12 || d[1].Value > 0.3+1e-12 {
 		t.Errorf("grad bars: %+v", d)
 	}
-	var paths struct{ Series []struct{ Name, Stack string } }
+	var paths struct {
+		Series []struct{ Name, Stack string }
+	}
 	if err := json.Unmarshal(o["paths"], &paths); err != nil {
 		t.Fatal(err)
 	}
