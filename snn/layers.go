@@ -1,27 +1,11 @@
 package snn
 
-import (
-	"math"
-
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/gonum"
-)
+import "math"
 
 // Each layer has a forward and a backward over flat slices. An activation
 // over T steps is [C][T][H*W] (see Shape). Backward computes only the
 // gradient with respect to the layer's input: no weight gradient is ever
 // needed for threshold gradients.
-
-var impl gonum.Implementation
-
-// matmul sets c = a*b (or aᵀ*b when transA), a m x k, b k x n, c m x n, row-major.
-func matmul(transA bool, m, n, k int, a, b, c []float32) {
-	ta, lda := blas.NoTrans, k
-	if transA {
-		ta, lda = blas.Trans, m
-	}
-	impl.Sgemm(ta, blas.NoTrans, m, n, k, 1, a, lda, b, n, 0, c, n)
-}
 
 // convForward: out[co][t][p] = b[co] + sum W[co][ci,ky,kx] in[ci][t][p shifted].
 // col is scratch of Cin*K*K x T*Ho*Wo.
@@ -29,7 +13,7 @@ func convForward(l *Layer, T int, in, out, col []float32) {
 	n := T * l.Out.H * l.Out.W
 	kk := l.In.C * l.K * l.K
 	im2col(l, T, in, col[:kk*n])
-	matmul(false, l.Out.C, n, kk, l.W, col, out)
+	matmul(l.Out.C, n, kk, l.W, col, out)
 	for co := 0; co < l.Out.C; co++ {
 		b := l.B[co]
 		o := out[co*n : (co+1)*n]
@@ -43,7 +27,7 @@ func convForward(l *Layer, T int, in, out, col []float32) {
 func convBackward(l *Layer, T int, gout, gin, col []float32) {
 	n := T * l.Out.H * l.Out.W
 	kk := l.In.C * l.K * l.K
-	matmul(true, kk, n, l.Out.C, l.W, gout, col[:kk*n])
+	matmul(kk, n, l.Out.C, l.WT, gout, col[:kk*n])
 	col2im(l, T, col[:kk*n], gin)
 }
 
@@ -118,7 +102,7 @@ func col2im(l *Layer, T int, col, gin []float32) {
 
 // linearForward: out[o][t] = b[o] + sum W[o][i] in[i][t].
 func linearForward(l *Layer, T int, in, out []float32) {
-	matmul(false, l.Out.C, T, l.In.Size(), l.W, in, out)
+	matmul(l.Out.C, T, l.In.Size(), l.W, in, out)
 	for o := 0; o < l.Out.C; o++ {
 		for t := 0; t < T; t++ {
 			out[o*T+t] += l.B[o]
@@ -127,7 +111,7 @@ func linearForward(l *Layer, T int, in, out []float32) {
 }
 
 func linearBackward(l *Layer, T int, gout, gin []float32) {
-	matmul(true, l.In.Size(), T, l.Out.C, l.W, gout, gin)
+	matmul(l.In.Size(), T, l.Out.C, l.WT, gout, gin)
 }
 
 // flattenForward turns [C][T][HW] into [C*HW][T], PyTorch's flatten order with steps inner.

@@ -1,0 +1,91 @@
+package snn
+
+// gemm sets c = a*b for row-major a (m x k), b (k x n), c (m x n). It packs
+// b in panels of four columns and a in panels of four rows, so the 4x4
+// kernel reads both sequentially and keeps its sixteen sums in registers: no
+// bounds checks or calls in the inner loop, which is what keeps the
+// WebAssembly build fast (Go's wasm has no SIMD and gonum's assembly does
+// not apply there). pa and pb are scratch of at least k*roundup4(m) and
+// k*roundup4(n) values.
+func gemm(m, n, k int, a, b, c, pa, pb []float32) {
+	m4, n4 := (m+3)&^3, (n+3)&^3
+	pa, pb = pa[:k*m4], pb[:k*n4]
+	// a's rows i..i+3 as [p][4].
+	for i := 0; i < m4; i += 4 {
+		dst := pa[i*k : (i+4)*k]
+		for r := 0; r < 4; r++ {
+			if i+r >= m {
+				for p := 0; p < k; p++ {
+					dst[p*4+r] = 0
+				}
+				continue
+			}
+			row := a[(i+r)*k : (i+r+1)*k]
+			for p, v := range row {
+				dst[p*4+r] = v
+			}
+		}
+	}
+	// b's columns j..j+3 as [p][4].
+	for p := 0; p < k; p++ {
+		row := b[p*n : (p+1)*n]
+		for j := 0; j < n4; j += 4 {
+			d := pb[j*k+p*4 : j*k+p*4+4]
+			if j+4 <= n {
+				d[0], d[1], d[2], d[3] = row[j], row[j+1], row[j+2], row[j+3]
+				continue
+			}
+			for q := 0; q < 4; q++ {
+				d[q] = 0
+				if j+q < n {
+					d[q] = row[j+q]
+				}
+			}
+		}
+	}
+	for j := 0; j < n4; j += 4 {
+		bp := pb[j*k : (j+4)*k]
+		for i := 0; i < m4; i += 4 {
+			ap := pa[i*k : (i+4)*k]
+			var c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33 float32
+			for p := 0; p+4 <= len(ap) && p+4 <= len(bp); p += 4 {
+				a0, a1, a2, a3 := ap[p], ap[p+1], ap[p+2], ap[p+3]
+				b0, b1, b2, b3 := bp[p], bp[p+1], bp[p+2], bp[p+3]
+				c00 += a0 * b0
+				c01 += a0 * b1
+				c02 += a0 * b2
+				c03 += a0 * b3
+				c10 += a1 * b0
+				c11 += a1 * b1
+				c12 += a1 * b2
+				c13 += a1 * b3
+				c20 += a2 * b0
+				c21 += a2 * b1
+				c22 += a2 * b2
+				c23 += a2 * b3
+				c30 += a3 * b0
+				c31 += a3 * b1
+				c32 += a3 * b2
+				c33 += a3 * b3
+			}
+			if i+4 <= m && j+4 <= n {
+				r0 := c[i*n+j : i*n+j+4]
+				r1 := c[(i+1)*n+j : (i+1)*n+j+4]
+				r2 := c[(i+2)*n+j : (i+2)*n+j+4]
+				r3 := c[(i+3)*n+j : (i+3)*n+j+4]
+				r0[0], r0[1], r0[2], r0[3] = c00, c01, c02, c03
+				r1[0], r1[1], r1[2], r1[3] = c10, c11, c12, c13
+				r2[0], r2[1], r2[2], r2[3] = c20, c21, c22, c23
+				r3[0], r3[1], r3[2], r3[3] = c30, c31, c32, c33
+				continue
+			}
+			sums := [4][4]float32{{c00, c01, c02, c03}, {c10, c11, c12, c13}, {c20, c21, c22, c23}, {c30, c31, c32, c33}}
+			for r := 0; r < 4 && i+r < m; r++ {
+				row := c[(i+r)*n : (i+r+1)*n]
+				for q := 0; q < 4 && j+q < n; q++ {
+					row[j+q] = sums[r][q]
+				}
+			}
+		}
+	}
+}

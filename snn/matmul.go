@@ -1,0 +1,16 @@
+//go:build !js
+
+package snn
+
+import (
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/gonum"
+)
+
+var impl gonum.Implementation
+
+// matmul sets c = a*b, a m x k, b k x n, c m x n, row-major. Natively
+// gonum's assembly kernels are the fastest we measured (gemm_test.go).
+func matmul(m, n, k int, a, b, c []float32) {
+	impl.Sgemm(blas.NoTrans, blas.NoTrans, m, n, k, 1, a, k, b, n, 0, c, n)
+}
