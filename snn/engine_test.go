@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/spikegrad/spikegrad/snn"
@@ -24,6 +25,9 @@ type fixtureCase struct {
 	Gamma float64    `json:"gamma"`
 	Norm  string     `json:"norm"`
 	Want  snn.Result `json:"want"`
+	// Labels come with raw pixel files (.u8: uint8 [N][3][H][W] at the
+	// model's input size), which have none of their own.
+	Labels []int `json:"labels"`
 }
 
 func loadCases(t testing.TB) []fixtureCase {
@@ -55,11 +59,23 @@ func runCase(t testing.TB, c fixtureCase, workers int) *snn.Result {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := job.Images(c.Data, read(c.Data), net, 0, c.N, c.Norm)
-	if err != nil {
-		t.Fatal(err)
+	var x []float32
+	var labels []int
+	if strings.HasSuffix(c.Data, ".u8") {
+		nm, err := snn.NormFor(c.Norm, net.Arch.Classes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := net.Arch.Input
+		x, labels = nm.Normalize(read(c.Data), in[0], in[1]*in[2]), c.Labels
+	} else {
+		b, err := job.Images(c.Data, read(c.Data), net, 0, c.N, c.Norm)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x, labels = b.X, b.Labels
 	}
-	r, err := net.Run(context.Background(), b.X, b.Labels, snn.Options{T: c.T, L: c.L, Gamma: c.Gamma, Workers: workers})
+	r, err := net.Run(context.Background(), x, labels, snn.Options{T: c.T, L: c.L, Gamma: c.Gamma, Workers: workers})
 	if err != nil {
 		t.Fatalf("%s: %v", c.Name, err)
 	}

@@ -51,12 +51,12 @@ def calibrate(model, x, seed, q=0.9):
         h.remove()
 
 
-def images(n, seed):
+def images(n, seed, size=32):
     """Smooth random colour images (noise alone would be too white for a small net)."""
     rng = np.random.default_rng(seed)
     a = rng.normal(size=(n, 3, 8, 8))
-    a = np.kron(a, np.ones((1, 1, 4, 4)))
-    a = a + 0.3 * rng.normal(size=(n, 3, 32, 32))
+    a = np.kron(a, np.ones((1, 1, size // 8, size // 8)))
+    a = a + 0.3 * rng.normal(size=(n, 3, size, size))
     return np.clip(128 + 60 * a, 0, 255).astype(np.uint8)
 
 
@@ -141,6 +141,20 @@ def main():
     mpc = make_model(10, 30, perchannel=True)
     torch.save(mpc.state_dict(), os.path.join(OUT, "vgg16_c10_perchannel.pth"))
     case("c10_perchannel", mpc, "vgg16_c10_perchannel.pth", "c10.bin", x10, y10, 8, 4, 1.0, "cifar10", n=4)
+
+    # ImageNet head (Linear from Cx7x7, 224x224 input), 1000 classes: the
+    # engine reads the raw pixels (uint8 [N,3,224,224]) from imagenet2.u8.
+    torch.manual_seed(40)
+    mi = qcfs.VGG("vgg16", 1000, width=1 / 32, hidden=16, imagenet=True)
+    mean, std = qcfs.NORMS["imagenet"]
+    xc = torch.from_numpy(images(8, 41, 224)).float() / 255
+    calibrate(mi, (xc - torch.tensor(mean).view(1, 3, 1, 1)) / torch.tensor(std).view(1, 3, 1, 1), 40)
+    torch.save(mi.state_dict(), os.path.join(OUT, "vgg16_imagenet.pth"))
+    xi = images(2, 42, 224)
+    yi = np.array([3, 999])
+    xi.tofile(os.path.join(OUT, "imagenet2.u8"))
+    case("imagenet_T4", mi, "vgg16_imagenet.pth", "imagenet2.u8", xi, yi, 4, 4, 1.0, "imagenet")
+    cases[-1]["labels"] = [int(v) for v in yi]
 
     with open(os.path.join(OUT, "cases.json"), "w") as f:
         json.dump({"generator": "tools/ref/make_fixtures.py", "torch": torch.__version__, "cases": cases}, f, indent=1)
