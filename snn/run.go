@@ -77,7 +77,7 @@ type imageResult struct {
 	loss    float64
 	pred    int
 	paths   []ifPaths // per IF layer
-	logitOK bool
+	correct bool
 }
 
 // Run computes loss, accuracy and dL/dthresh for every IF layer over a batch
@@ -174,7 +174,7 @@ func (n *Net) sum(rs []imageResult, opt Options) *Result {
 	for i, ir := range rs {
 		r.Loss += ir.loss
 		r.Pred[i] = ir.pred
-		if ir.logitOK {
+		if ir.correct {
 			correct++
 		}
 	}
@@ -259,9 +259,8 @@ func (w *worker) image(ctx context.Context, x []float32, label, N int, report fu
 		l := &n.Layers[i]
 		report(l.Name, "forward")
 		if l.Kind == "if" && t < T {
-			sz := l.In.Size()
-			for c := l.In.C - 1; c >= 0; c-- {
-				hw := sz / l.In.C
+			hw := l.In.H * l.In.W
+			for c := 0; c < l.In.C; c++ {
 				for s := 0; s < T; s++ {
 					copy(nxt[(c*T+s)*hw:(c*T+s+1)*hw], cur[c*hw:(c+1)*hw])
 				}
@@ -320,7 +319,7 @@ func (w *worker) image(ctx context.Context, x []float32, label, N int, report fu
 	}
 	r.loss = zmax + math.Log(se) - z[label]
 	r.pred = arg
-	r.logitOK = arg == label
+	r.correct = arg == label
 	g := nxt
 	for k := range classes {
 		p := math.Exp(z[k]-zmax) / se
