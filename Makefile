@@ -4,25 +4,55 @@ GOROOT  := $(shell $(GO) env GOROOT)
 BENCH   ?= $(HOME)/.cache/spikegrad-bench
 PYTHON  ?= /usr/bin/python3
 
-.PHONY: run test vet unit wasm-test fixtures bench fuzz clean
+.PHONY: run site serve test vet unit wasm-test browser-test fixtures bench fuzz clean
 
-# The main job on the embedded demo: network, batch, table.
-run:
-	$(GO) run ./tools/spikegrad
+# The page on the embedded demo, served on http://127.0.0.1:8080/.
+run: site
+	$(GO) run ./tools/serve
 
-test: vet unit wasm-test
+# The page, in site/: index.html, web/, the engine compiled to WebAssembly,
+# Go's wasm_exec.js and ECharts (from npm, pinned in package-lock.json).
+site: node_modules/.package-lock.json
+	rm -rf site
+	mkdir -p site/web
+	cp index.html site/
+	cp web/*.js web/*.css site/web/
+	cp "$(GOROOT)/lib/wasm/wasm_exec.js" site/
+	cp node_modules/echarts/dist/echarts.min.js site/
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -o site/spikegrad.wasm ./wasm
+	@ls -l site/spikegrad.wasm | awk '{printf "site/spikegrad.wasm: %.1f MiB\n", $$5/1048576}'
+
+# npm ci again only when node_modules is missing or older than the lock file.
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+# Serve the site as it is (make site first).
+serve:
+	$(GO) run ./tools/serve
+
+test: vet unit wasm-test browser-test
 
 vet:
 	@test -z "$$(gofmt -l snn tools wasm)" || { gofmt -l snn tools wasm; echo "gofmt: files above need formatting"; exit 1; }
 	$(GO) vet ./...
 
+# tools/browsertest needs the built site and chromium: browser-test runs it.
 unit:
-	$(GO) test ./...
+	$(GO) test $$($(GO) list ./... | grep -v /tools/browsertest$$)
 
 # The engine's tests again, compiled to WebAssembly and run under node.
 # js/wasm is single-threaded and dies at start with GOMAXPROCS > 1.
 wasm-test:
 	env -u GOMAXPROCS GOOS=js GOARCH=wasm PATH="$(GOROOT)/lib/wasm:$$PATH" $(GO) test ./snn/...
+
+# The page in headless chromium (Debian's, installed here when missing): the
+# demo, a fixture run against PyTorch's numbers, Chinese, a bad file.
+browser-test: site
+	@test -x /usr/bin/chromium || { \
+		SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+		$$SUDO apt-get update && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }
+	$(GO) test ./tools/browsertest -v -count=1
 
 # Regenerate the PyTorch fixtures (needs Debian's python3-torch).
 fixtures:
@@ -38,4 +68,4 @@ bench:
 	$(GO) test -run XXX -bench . -benchtime 3x ./snn
 
 clean:
-	rm -rf bin site
+	rm -rf bin site artifacts

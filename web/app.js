@@ -1,0 +1,958 @@
+// app.js: the page. It keeps the user's files and settings, sends them to the
+// engine in web/worker.js, and draws what comes back: the four charts (their
+// ECharts options come from the engine's charts()), the table, the images.
+//
+// For automation: after each run window.spikegrad.lastResult holds the run's
+// result object and document.body.dataset.state is "done", or "error" with
+// the one-line message in #error. The state is "running" during a run and
+// "starting", "loading", "ready" or "cancelled" otherwise. The counters
+// window.spikegrad.runs and .loads go up by one when a run or a file load
+// ends, however it ends.
+'use strict';
+
+(function () {
+  // The four paths, in the engine's order (snn.GradPaths, the series of the
+  // paths chart).
+  const PATHS = ['crossing', 'amplitude', 'reset', 'init'];
+  const PATH_KEYS = { crossing: 'pathCrossing', amplitude: 'pathAmplitude', reset: 'pathReset', init: 'pathInit' };
+  // The colours of snn/chart: positive gradient red, negative blue.
+  const POSITIVE = '#d9534f';
+  const NEGATIVE = '#337ab7';
+  const MAX_THUMBS = 256;
+  const CHECKPOINT_NAME = /\.(pth|pt|ckpt|pth\.tar)$/i;
+  const LANG_KEY = 'spikegrad.lang';
+
+  const $ = (selector) => document.querySelector(selector);
+
+  // What automation reads.
+  const api = {
+    lastResult: null, // the last run's result object
+    lastRun: null, // the last run's whole reply, without the pixels
+    runs: 0, // runs finished, with a result or an error
+    loads: 0, // files handed to the engine, loaded or refused
+    timings: {}, // ms since navigation start: engineReady, demoBars
+    csv: () => tableCSV(),
+  };
+  window.spikegrad = api;
+
+  const page = {
+    lang: pickLang(),
+    demo: null, // loadDemo's reply
+    checkpoint: null, // {name, bytes, info} chosen by the user; null: the demo's
+    batch: null, // the same for the image batch
+    output: null, // the last run's reply
+    settings: null, // the settings of that run
+    charts: null, // {en, zh}: the chart options of that run
+    paths: { crossing: true, amplitude: true, reset: true, init: true },
+    busy: false, // a file is loading or a run is going on
+    running: false,
+    status: { key: 'stateStarting', args: {} },
+  };
+
+  let engine = null;
+  let runSeq = 0; // a run's answer counts only while this is its number
+  const charts = {}; // echarts instances by key
+
+  // ---- Words ----
+
+  function pickLang() {
+    let saved = null;
+    try {
+      saved = localStorage.getItem(LANG_KEY);
+    } catch (err) {
+      // Storage can be off; the default language then.
+    }
+    if (saved === 'en' || saved === 'zh') {
+      return saved;
+    }
+    return (navigator.language || '').toLowerCase().startsWith('zh') ? 'zh' : 'en';
+  }
+
+  // t returns the text of key in the page's language, with {name} filled in.
+  function t(key, args) {
+    let text = I18N[page.lang][key];
+    if (text === undefined) {
+      text = I18N.en[key] !== undefined ? I18N.en[key] : key;
+    }
+    if (args) {
+      text = text.replace(/\{(\w+)\}/g, (whole, name) => (name in args ? String(args[name]) : whole));
+    }
+    return text;
+  }
+
+  function setLang(lang) {
+    page.lang = lang;
+    try {
+      localStorage.setItem(LANG_KEY, lang);
+    } catch (err) {
+      // Not remembered, still switched.
+    }
+    applyLang();
+  }
+
+  function applyLang() {
+    document.documentElement.lang = page.lang === 'zh' ? 'zh-CN' : 'en';
+    for (const el of document.querySelectorAll('[data-i18n]')) {
+      el.textContent = t(el.dataset.i18n);
+    }
+    for (const el of document.querySelectorAll('[data-i18n-title]')) {
+      el.title = t(el.dataset.i18nTitle);
+    }
+    $('#lang').dataset.lang = page.lang;
+    renderStatus();
+    renderFiles();
+    if (page.output) {
+      renderResults();
+    }
+  }
+
+  // ---- Numbers ----
+
+  function fmt(v) {
+    if (v === 0) {
+      return '0';
+    }
+    const a = Math.abs(v);
+    if (a < 1e-3 || a >= 1e5) {
+      return v.toExponential(3);
+    }
+    return String(Number(v.toPrecision(4)));
+  }
+
+  function fmtAxis(v) {
+    if (v === 0) {
+      return '0';
+    }
+    const a = Math.abs(v);
+    if (a < 1e-3 || a >= 1e5) {
+      return v.toExponential(1);
+    }
+    return String(Number(v.toPrecision(3)));
+  }
+
+  function fmtBytes(n) {
+    if (n >= 1 << 20) {
+      return (n / (1 << 20)).toFixed(1) + ' MiB';
+    }
+    if (n >= 1 << 10) {
+      return (n / (1 << 10)).toFixed(1) + ' KiB';
+    }
+    return n + ' B';
+  }
+
+  function sum(values) {
+    let s = 0;
+    for (const v of values) {
+      s += v;
+    }
+    return s;
+  }
+
+  function mean(values) {
+    return values.length ? sum(values) / values.length : 0;
+  }
+
+  function escapeHTML(s) {
+    return String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
+  }
+
+  // ---- The engine ----
+
+  class Cancelled extends Error {}
+
+  // Engine talks to the worker: one call at a time, in order. restart() ends
+  // the worker (and whatever it computes) and starts a new, empty one.
+  class Engine {
+    constructor(onProgress, onCrash) {
+      this.onProgress = onProgress;
+      this.onCrash = onCrash;
+      this.generation = 0;
+      this.start();
+    }
+
+    start() {
+      this.generation++;
+      this.worker = new Worker('web/worker.js');
+      this.answered = false; // whether this worker has answered a call
+      this.pending = new Map();
+      this.nextId = 1;
+      this.queue = Promise.resolve();
+      this.worker.onmessage = (event) => this.receive(event.data);
+      this.worker.onerror = (event) => {
+        event.preventDefault();
+        this.crash(event.message || 'worker error');
+      };
+    }
+
+    receive(msg) {
+      if (msg.progress) {
+        this.onProgress(...msg.progress);
+        return;
+      }
+      if (msg.exited !== undefined) {
+        this.crash('exit code ' + msg.exited);
+        return;
+      }
+      const call = this.pending.get(msg.id);
+      if (!call) {
+        return;
+      }
+      this.answered = true;
+      this.pending.delete(msg.id);
+      let value;
+      try {
+        value = JSON.parse(msg.json);
+      } catch (err) {
+        call.reject(new Error('the engine answered something that is not JSON'));
+        return;
+      }
+      if (value && typeof value.error === 'string') {
+        call.reject(new Error(value.error));
+      } else {
+        call.resolve(value);
+      }
+    }
+
+    // call runs the engine's function op after the calls before it, and
+    // resolves with its parsed JSON, or rejects with its one-line error.
+    call(op, ...args) {
+      if (this.broken) {
+        return Promise.reject(this.broken);
+      }
+      const generation = this.generation;
+      const answer = this.queue.then(() => {
+        if (generation !== this.generation) {
+          throw new Cancelled('cancelled');
+        }
+        return new Promise((resolve, reject) => {
+          const id = this.nextId++;
+          this.pending.set(id, { resolve, reject });
+          this.worker.postMessage({ id, op, args });
+        });
+      });
+      this.queue = answer.catch(() => {});
+      return answer;
+    }
+
+    restart(reason) {
+      this.worker.terminate();
+      const pending = this.pending;
+      this.start();
+      for (const call of pending.values()) {
+        call.reject(reason || new Cancelled('cancelled'));
+      }
+    }
+
+    // crash handles a worker that died. One that never answered would die
+    // again (say, a file of the site is missing): it is not started again,
+    // and every call fails with its message.
+    crash(message) {
+      if (!this.answered) {
+        this.worker.terminate();
+        this.broken = new Error(message);
+        for (const call of this.pending.values()) {
+          call.reject(this.broken);
+        }
+        this.pending.clear();
+        return;
+      }
+      this.restart(new Error(t('engineCrashed', { message })));
+      this.onCrash();
+    }
+  }
+
+  // restoreEngine loads into a new worker what the old one held.
+  function restoreEngine() {
+    const report = (err) => {
+      if (!(err instanceof Cancelled)) {
+        showError(err.message);
+        setState('error', 'stateError');
+      }
+    };
+    if (!page.checkpoint || !page.batch) {
+      engine.call('loadDemo').catch(report);
+    }
+    if (page.checkpoint) {
+      engine.call('loadCheckpoint', page.checkpoint.name, page.checkpoint.bytes).catch(report);
+    }
+    if (page.batch) {
+      engine.call('loadBatch', page.batch.name, page.batch.bytes).catch(report);
+    }
+  }
+
+  // ---- State and status line ----
+
+  function setState(state, key, args) {
+    document.body.dataset.state = state;
+    page.status = { key, args: args || {} };
+    renderStatus();
+  }
+
+  function renderStatus() {
+    const args = Object.assign({}, page.status.args);
+    if (args.phase) {
+      args.phase = t(args.phase === 'backward' ? 'phaseBackward' : 'phaseForward');
+    }
+    $('#status-text').textContent = t(page.status.key, args);
+  }
+
+  function showError(message) {
+    const el = $('#error');
+    el.textContent = String(message).split('\n')[0];
+    el.hidden = false;
+  }
+
+  function clearError() {
+    const el = $('#error');
+    el.textContent = '';
+    el.hidden = true;
+  }
+
+  function updateControls() {
+    $('#run').disabled = page.busy;
+    $('#cancel').disabled = !page.running;
+    $('#ckpt-file').disabled = page.busy;
+    $('#data-file').disabled = page.busy;
+    document.body.classList.toggle('busy', page.busy);
+  }
+
+  function onProgress(image, images, layer, phase) {
+    if (!page.running) {
+      return;
+    }
+    const bar = $('#progress');
+    bar.hidden = false;
+    bar.max = images;
+    bar.value = Math.min(images, image + (phase === 'backward' ? 0.5 : 0));
+    setState('running', 'progress', { image: Math.min(image + 1, images), images, layer, phase });
+  }
+
+  function onCrash() {
+    restoreEngine();
+  }
+
+  // ---- Files ----
+
+  function renderFiles() {
+    const demo = page.demo;
+    const ckpt = page.checkpoint;
+    const batch = page.batch;
+    const ckptInfo = ckpt ? ckpt.info : demo;
+    $('#ckpt-name').textContent = ckpt ? ckpt.name : demo ? t('usingDemo', { name: demo.ckpt }) : '';
+    $('#ckpt-info').textContent = ckptInfo
+      ? t('ckptInfo', { arch: ckptInfo.arch, classes: ckptInfo.classes, layers: (ckptInfo.layers || []).length })
+      : '';
+    $('#data-name').textContent = batch ? batch.name : demo ? t('usingDemo', { name: demo.data }) : '';
+    $('#data-info').textContent = batch
+      ? t('dataInfo', { bytes: fmtBytes(batch.bytes.length) })
+      : demo ? t('demoLoaded', { images: demo.images }) : '';
+  }
+
+  // loadFile reads a file the user chose and hands it to the engine. kind is
+  // "checkpoint" or "batch".
+  async function loadFile(kind, file) {
+    if (page.busy || !file) {
+      return;
+    }
+    page.busy = true;
+    updateControls();
+    clearError();
+    setState('loading', 'reading', { name: file.name });
+    try {
+      const bytes = new Uint8Array(await file.arrayBuffer());
+      const op = kind === 'checkpoint' ? 'loadCheckpoint' : 'loadBatch';
+      const info = await engine.call(op, file.name, bytes);
+      page[kind] = { name: file.name, bytes, info };
+      setState('ready', 'stateReady');
+    } catch (err) {
+      if (!(err instanceof Cancelled)) {
+        showError(err.message);
+        setState('error', 'stateError');
+      }
+    } finally {
+      page.busy = false;
+      updateControls();
+      renderFiles();
+      api.loads++;
+    }
+  }
+
+  function kindOf(file) {
+    return CHECKPOINT_NAME.test(file.name) ? 'checkpoint' : 'batch';
+  }
+
+  function bindFiles() {
+    for (const [input, kind] of [['#ckpt-file', 'checkpoint'], ['#data-file', 'batch']]) {
+      const el = $(input);
+      el.addEventListener('change', async () => {
+        const file = el.files[0];
+        await loadFile(kind, file);
+        el.value = ''; // so that choosing the same file again loads it again
+      });
+    }
+
+    // A drop on a file box loads that kind; elsewhere the name decides.
+    let hideOverlay = 0;
+    document.addEventListener('dragover', (event) => {
+      if (!event.dataTransfer || !Array.from(event.dataTransfer.types).includes('Files')) {
+        return;
+      }
+      event.preventDefault();
+      event.dataTransfer.dropEffect = page.busy ? 'none' : 'copy';
+      $('#drop-overlay').hidden = false;
+      for (const box of document.querySelectorAll('.drop')) {
+        box.classList.toggle('over', box.contains(event.target));
+      }
+      clearTimeout(hideOverlay);
+      hideOverlay = setTimeout(endDrag, 300);
+    });
+    document.addEventListener('drop', async (event) => {
+      if (!event.dataTransfer || event.dataTransfer.files.length === 0) {
+        return;
+      }
+      event.preventDefault();
+      endDrag();
+      const box = event.target.closest && event.target.closest('.drop');
+      const files = Array.from(event.dataTransfer.files);
+      if (box) {
+        await loadFile(box.id === 'ckpt-drop' ? 'checkpoint' : 'batch', files[0]);
+        return;
+      }
+      for (const file of files.slice(0, 2)) {
+        await loadFile(kindOf(file), file);
+      }
+    });
+  }
+
+  function endDrag() {
+    $('#drop-overlay').hidden = true;
+    for (const box of document.querySelectorAll('.drop')) {
+      box.classList.remove('over');
+    }
+  }
+
+  // ---- Running ----
+
+  function readSettings() {
+    const number = (selector, key, integer) => {
+      const text = $(selector).value.trim();
+      const v = Number(text);
+      if (text === '' || !Number.isFinite(v)) {
+        throw new Error(t('badNumber', { field: t(key) }));
+      }
+      if (integer && !Number.isInteger(v)) {
+        throw new Error(t('badInteger', { field: t(key) }));
+      }
+      return v;
+    };
+    return {
+      n: number('#opt-n', 'optN', true),
+      offset: number('#opt-offset', 'optOffset', true),
+      T: number('#opt-T', 'optT', true),
+      L: number('#opt-L', 'optL', true),
+      gamma: number('#opt-gamma', 'optGamma', false),
+      norm: $('#opt-norm').value,
+    };
+  }
+
+  async function run() {
+    if (page.busy) {
+      return;
+    }
+    clearError();
+    let settings;
+    try {
+      settings = readSettings();
+    } catch (err) {
+      showError(err.message);
+      setState('error', 'stateError');
+      api.runs++;
+      return;
+    }
+    const seq = ++runSeq;
+    page.busy = true;
+    page.running = true;
+    updateControls();
+    setState('running', 'progressStart');
+    const bar = $('#progress');
+    bar.removeAttribute('value'); // indeterminate until the first progress
+    bar.hidden = false;
+    try {
+      const out = await engine.call('run', JSON.stringify(settings));
+      const resultJSON = JSON.stringify(out.result);
+      const [en, zh] = await Promise.all([engine.call('charts', resultJSON, 'en'), engine.call('charts', resultJSON, 'zh')]);
+      if (seq !== runSeq) {
+        return;
+      }
+      page.output = out;
+      page.settings = settings;
+      page.charts = { en, zh };
+      renderResults();
+      const meta = Object.assign({}, out);
+      delete meta.pixels;
+      api.lastResult = out.result;
+      api.lastRun = meta;
+      if (api.timings.demoBars === undefined) {
+        api.timings.demoBars = performance.now();
+      }
+      setState('done', 'stateDone', { seconds: out.seconds.toFixed(1) });
+    } catch (err) {
+      if (seq === runSeq && !(err instanceof Cancelled)) {
+        showError(err.message);
+        setState('error', 'stateError');
+      }
+    } finally {
+      if (seq === runSeq) {
+        page.busy = false;
+        page.running = false;
+        bar.hidden = true;
+        updateControls();
+        api.runs++;
+      }
+    }
+  }
+
+  function cancel() {
+    if (!page.running) {
+      return;
+    }
+    runSeq++;
+    engine.restart();
+    restoreEngine();
+    page.busy = false;
+    page.running = false;
+    $('#progress').hidden = true;
+    updateControls();
+    setState('cancelled', 'stateCancelled');
+  }
+
+  // ---- Results ----
+
+  function hasPaths(result) {
+    return result.T > 0 && result.layers.every((l) => l.grad_paths);
+  }
+
+  function allPathsCounted() {
+    return PATHS.every((p) => page.paths[p]);
+  }
+
+  // countedGrad is a layer's dL/dthresh summed over its thresholds, over the
+  // ticked paths only.
+  function countedGrad(layer, result) {
+    if (!hasPaths(result) || allPathsCounted()) {
+      return sum(layer.grad);
+    }
+    let g = 0;
+    for (const p of PATHS) {
+      if (page.paths[p]) {
+        g += sum(layer.grad_paths[p]);
+      }
+    }
+    return g;
+  }
+
+  function descentKey(g) {
+    if (g > 0) {
+      return 'lower';
+    }
+    if (g < 0) {
+      return 'raise';
+    }
+    return 'descentNone';
+  }
+
+  function renderResults() {
+    const out = page.output;
+    const result = out.result;
+    $('#results').hidden = false;
+    const correct = out.pred.filter((p, i) => p === out.labels[i]).length;
+    $('#summary').textContent = t('summary', {
+      loss: fmt(result.loss),
+      accuracy: (result.accuracy * 100).toFixed(1) + '%',
+      correct,
+      n: result.n,
+      T: result.T,
+      L: result.L,
+      gamma: result.gamma,
+    });
+    $('#summary-files').textContent = t('summaryFiles', { ckpt: out.ckpt, data: out.data });
+    const paths = hasPaths(result);
+    $('#paths-box').hidden = !paths;
+    $('#ann-note').hidden = result.T > 0;
+    for (const box of document.querySelectorAll('#path-controls input')) {
+      box.checked = page.paths[box.dataset.path];
+    }
+    renderCharts();
+    renderTable();
+    renderThumbs();
+  }
+
+  // baseOption copies the engine's options and adds what all four charts
+  // share: room for the labels, numbers that fit small gradients, a white
+  // background for the PNG.
+  function baseOption(option) {
+    const o = JSON.parse(JSON.stringify(option));
+    o.backgroundColor = '#fff';
+    o.grid = [{ left: 16, right: 24, bottom: 12, top: o.legend && o.legend.show ? 84 : 64, containLabel: true }];
+    o.yAxis = (o.yAxis || [{}]).map((axis) => Object.assign({}, axis, { axisLabel: { formatter: fmtAxis } }));
+    o.tooltip = Object.assign({}, o.tooltip, { valueFormatter: fmt });
+    o.title = Object.assign({}, o.title, { left: 8, textStyle: { fontSize: 15 } });
+    if (!(o.legend && o.legend.show)) {
+      o.legend = { show: false }; // one series: its name says nothing
+    }
+    delete o.toolbox;
+    return o;
+  }
+
+  // named gives a one-series chart's series the name of the table's column,
+  // which its tooltip shows.
+  function named(o, key) {
+    o.series[0].name = t(key);
+    return o;
+  }
+
+  function gradOption(option, result) {
+    const o = baseOption(option);
+    const values = result.layers.map((l) => countedGrad(l, result));
+    const series = o.series[0];
+    series.data = values.map((v) => ({ value: v, itemStyle: { color: v < 0 ? NEGATIVE : POSITIVE } }));
+    series.label = {
+      show: true,
+      position: 'top',
+      formatter: (p) => (p.value > 0 ? '▼' : p.value < 0 ? '▲' : ''),
+      color: '#555',
+    };
+    o.tooltip = {
+      show: true,
+      trigger: 'item',
+      formatter: (p) => `${escapeHTML(p.name)}<br/>dL/dthresh = ${fmt(p.value)}<br/>${escapeHTML(t(p.value > 0 ? 'descentLowers' : p.value < 0 ? 'descentRaises' : 'descentNone'))}`,
+    };
+    if (hasPaths(result) && !allPathsCounted()) {
+      const names = PATHS.filter((p) => page.paths[p]).map((p) => t(PATH_KEYS[p]));
+      o.title.text = t('gradTitleSome', { title: o.title.text, paths: names.length ? names.join(' + ') : t('noPaths') });
+    }
+    o.title.subtext = `▼ ${t('signLegendPos')}    ▲ ${t('signLegendNeg')}`;
+    o.title.subtextStyle = { fontSize: 11, color: '#555' };
+    o.grid[0].top = 78;
+    return o;
+  }
+
+  function pathsOption(option) {
+    const o = baseOption(option);
+    o.legend = Object.assign({}, o.legend, { top: 32, selected: {} });
+    o.series.forEach((s, k) => {
+      o.legend.selected[s.name] = page.paths[PATHS[k]];
+    });
+    return o;
+  }
+
+  function chart(key) {
+    if (!charts[key]) {
+      charts[key] = echarts.init($('#chart-' + key));
+      if (key === 'paths') {
+        // A click on the legend ticks or unticks the path, as the boxes do.
+        charts[key].on('legendselectchanged', (event) => {
+          const series = page.charts[page.lang].paths.series;
+          series.forEach((s, k) => {
+            page.paths[PATHS[k]] = event.selected[s.name] !== false;
+          });
+          pathsChanged(false);
+        });
+      }
+    }
+    return charts[key];
+  }
+
+  function renderCharts() {
+    const options = page.charts[page.lang];
+    const result = page.output.result;
+    chart('thresh').setOption(named(baseOption(options.thresh), 'colThresh'), true);
+    chart('grad').setOption(gradOption(options.grad, result), true);
+    if (hasPaths(result) && options.paths) {
+      chart('paths').setOption(pathsOption(options.paths), true);
+    }
+    chart('rate').setOption(named(baseOption(options.rate), 'colRate'), true);
+    for (const c of Object.values(charts)) {
+      c.resize();
+    }
+  }
+
+  // pathsChanged redraws what depends on the ticked paths.
+  function pathsChanged(redrawPaths) {
+    for (const box of document.querySelectorAll('#path-controls input')) {
+      box.checked = page.paths[box.dataset.path];
+    }
+    if (!page.output) {
+      return;
+    }
+    const result = page.output.result;
+    chart('grad').setOption(gradOption(page.charts[page.lang].grad, result), true);
+    if (redrawPaths && hasPaths(result)) {
+      chart('paths').setOption(pathsOption(page.charts[page.lang].paths), true);
+    }
+    renderTable();
+  }
+
+  function bindPaths() {
+    for (const box of document.querySelectorAll('#path-controls input')) {
+      box.addEventListener('change', () => {
+        page.paths[box.dataset.path] = box.checked;
+        pathsChanged(true);
+      });
+    }
+    $('#paths-all').addEventListener('click', () => {
+      for (const p of PATHS) {
+        page.paths[p] = true;
+      }
+      pathsChanged(true);
+    });
+    $('#paths-crossing').addEventListener('click', () => {
+      for (const p of PATHS) {
+        page.paths[p] = p === 'crossing';
+      }
+      pathsChanged(true);
+    });
+  }
+
+  // rows are the table's numbers, one per IF layer.
+  function rows() {
+    const result = page.output.result;
+    const paths = hasPaths(result);
+    return result.layers.map((l) => {
+      const g = countedGrad(l, result);
+      return {
+        name: l.name,
+        count: l.thresh.length,
+        thresh: mean(l.thresh),
+        grad: g,
+        descent: descentKey(g),
+        total: sum(l.grad),
+        paths: paths ? PATHS.map((p) => sum(l.grad_paths[p])) : null,
+        rate: l.firing_rate,
+      };
+    });
+  }
+
+  function renderTable() {
+    const result = page.output.result;
+    const paths = hasPaths(result);
+    const head = [
+      [t('colLayer'), ''],
+      [t('colChannels'), t('colChannelsTitle')],
+      [t('colThresh'), ''],
+      [t('colGrad'), ''],
+      [t('colDescent'), ''],
+    ];
+    if (paths) {
+      for (const p of PATHS) {
+        head.push([t(PATH_KEYS[p]), t(PATH_KEYS[p] + 'Title')]);
+      }
+      if (!allPathsCounted()) {
+        head.push([`${t('colGrad')} (${t('colTotal')})`, '']);
+      }
+    }
+    head.push([t('colRate'), '']);
+    const thead = $('#numbers thead');
+    thead.textContent = '';
+    const tr = thead.insertRow();
+    for (const [text, title] of head) {
+      const th = document.createElement('th');
+      th.textContent = text;
+      if (title) {
+        th.title = title;
+      }
+      tr.appendChild(th);
+    }
+    const tbody = $('#numbers tbody');
+    tbody.textContent = '';
+    for (const r of rows()) {
+      const row = tbody.insertRow();
+      const cell = (text, cls, title) => {
+        const td = row.insertCell();
+        td.textContent = text;
+        if (cls) {
+          td.className = cls;
+        }
+        if (title !== undefined) {
+          td.title = String(title);
+        }
+        return td;
+      };
+      cell(r.name, 'name');
+      cell(String(r.count), 'num');
+      cell(fmt(r.thresh), 'num', r.thresh);
+      cell(fmt(r.grad), 'num ' + (r.grad < 0 ? 'neg' : r.grad > 0 ? 'pos' : ''), r.grad);
+      const arrow = r.grad > 0 ? '▼ ' : r.grad < 0 ? '▲ ' : '';
+      cell(arrow + t(r.descent), r.grad < 0 ? 'neg' : r.grad > 0 ? 'pos' : '');
+      if (r.paths) {
+        r.paths.forEach((v, k) => {
+          cell(fmt(v), 'num' + (page.paths[PATHS[k]] ? '' : ' unused'), v);
+        });
+        if (!allPathsCounted()) {
+          cell(fmt(r.total), 'num', r.total);
+        }
+      }
+      cell(fmt(r.rate), 'num', r.rate);
+    }
+  }
+
+  function tableCSV() {
+    if (!page.output) {
+      return '';
+    }
+    const counted = PATHS.filter((p) => page.paths[p]);
+    const lines = [['layer', 'thresholds', 'threshold_mean', 'grad', 'grad_counted', 'counted_paths', 'descent', 'crossing', 'amplitude', 'reset', 'init', 'firing_rate'].join(',')];
+    for (const r of rows()) {
+      const p = r.paths || ['', '', '', ''];
+      const descent = r.descent === 'descentNone' ? 'none' : r.descent;
+      lines.push([r.name, r.count, r.thresh, r.total, r.grad, r.paths ? counted.join('+') : 'all', descent, ...p, r.rate].join(','));
+    }
+    return lines.join('\n') + '\n';
+  }
+
+  function tableJSON() {
+    const out = page.output;
+    const doc = {
+      ckpt: out.ckpt,
+      data: out.data,
+      settings: page.settings,
+      seconds: out.seconds,
+      counted_paths: hasPaths(out.result) ? PATHS.filter((p) => page.paths[p]) : null,
+      result: out.result,
+      labels: out.labels,
+      pred: out.pred,
+    };
+    if (out.classNames) {
+      doc.classNames = out.classNames;
+    }
+    return JSON.stringify(doc, null, 2) + '\n';
+  }
+
+  function download(name, href) {
+    const a = document.createElement('a');
+    a.href = href;
+    a.download = name;
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+  }
+
+  function downloadText(name, text, type) {
+    const url = URL.createObjectURL(new Blob([text], { type }));
+    download(name, url);
+    setTimeout(() => URL.revokeObjectURL(url), 1000);
+  }
+
+  function fileStem() {
+    const out = page.output;
+    return 'spikegrad-' + String(out.ckpt).replace(/\.[^.]*$/, '').replace(/[^\w.-]+/g, '_');
+  }
+
+  function bindExports() {
+    $('#export-csv').addEventListener('click', () => {
+      if (page.output) {
+        downloadText(fileStem() + '.csv', tableCSV(), 'text/csv');
+      }
+    });
+    $('#export-json').addEventListener('click', () => {
+      if (page.output) {
+        downloadText(fileStem() + '.json', tableJSON(), 'application/json');
+      }
+    });
+    for (const button of document.querySelectorAll('button.png')) {
+      button.addEventListener('click', () => {
+        const c = charts[button.dataset.chart];
+        if (c) {
+          download(`${fileStem()}-${button.dataset.chart}.png`, c.getDataURL({ type: 'png', pixelRatio: 2, backgroundColor: '#fff' }));
+        }
+      });
+    }
+  }
+
+  function className(names, label) {
+    return names && names[label] !== undefined ? names[label] : String(label);
+  }
+
+  function renderThumbs() {
+    const out = page.output;
+    const box = $('#thumbs');
+    box.textContent = '';
+    const n = out.labels.length;
+    const raw = atob(out.pixels);
+    const size = n ? raw.length / n : 0; // bytes per image: 3 planes
+    const side = Math.round(Math.sqrt(size / 3));
+    const plane = side * side;
+    const shown = Math.min(n, MAX_THUMBS);
+    for (let i = 0; i < shown; i++) {
+      const canvas = document.createElement('canvas');
+      canvas.width = side;
+      canvas.height = side;
+      const ctx = canvas.getContext('2d');
+      const img = ctx.createImageData(side, side);
+      const base = i * size;
+      for (let p = 0; p < plane; p++) {
+        img.data[4 * p] = raw.charCodeAt(base + p);
+        img.data[4 * p + 1] = raw.charCodeAt(base + plane + p);
+        img.data[4 * p + 2] = raw.charCodeAt(base + 2 * plane + p);
+        img.data[4 * p + 3] = 255;
+      }
+      ctx.putImageData(img, 0, 0);
+      const ok = out.pred[i] === out.labels[i];
+      const fig = document.createElement('figure');
+      fig.className = 'thumb ' + (ok ? 'ok' : 'bad');
+      fig.title = `#${(page.settings ? page.settings.offset : 0) + i} · ${t(ok ? 'correct' : 'wrong')}`;
+      const caption = document.createElement('figcaption');
+      const truth = document.createElement('span');
+      truth.textContent = t('trueLabel', { label: className(out.classNames, out.labels[i]) });
+      const pred = document.createElement('span');
+      pred.className = 'pred';
+      pred.textContent = t('predLabel', { label: className(out.classNames, out.pred[i]) });
+      caption.append(truth, pred);
+      fig.append(canvas, caption);
+      box.appendChild(fig);
+    }
+    const more = $('#thumbs-more');
+    more.hidden = n <= shown;
+    more.textContent = n > shown ? t('imagesMore', { more: n - shown }) : '';
+  }
+
+  // ---- Start ----
+
+  async function start() {
+    applyLang();
+    bindFiles();
+    bindPaths();
+    bindExports();
+    $('#lang').addEventListener('click', () => setLang(page.lang === 'en' ? 'zh' : 'en'));
+    $('#settings').addEventListener('submit', (event) => {
+      event.preventDefault();
+      run();
+    });
+    $('#cancel').addEventListener('click', cancel);
+    window.addEventListener('resize', () => {
+      for (const c of Object.values(charts)) {
+        c.resize();
+      }
+    });
+
+    engine = new Engine(onProgress, onCrash);
+    page.busy = true;
+    updateControls();
+    setState('starting', 'stateStarting');
+    try {
+      page.demo = await engine.call('loadDemo');
+      api.timings.engineReady = performance.now();
+    } catch (err) {
+      showError(err.message);
+      setState('error', 'stateError');
+      return;
+    } finally {
+      page.busy = false;
+      updateControls();
+      renderFiles();
+    }
+    await run();
+  }
+
+  start();
+})();

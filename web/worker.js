@@ -1,0 +1,68 @@
+// worker.js: runs the Go engine (spikegrad.wasm) off the page's thread, so the
+// page never freezes while it computes.
+//
+// The page sends {id, op, args} with op one of the engine's functions
+// (loadDemo, loadCheckpoint, loadBatch, run, charts). The worker answers
+// {id, json} with the engine's JSON string, which is {"error": "..."} when the
+// call failed, and sends {progress: [image, images, layer, phase]} while a run
+// goes on. The page handles one call at a time and cancels a run by ending
+// this worker and starting a new one.
+'use strict';
+
+importScripts('../wasm_exec.js');
+
+const OPS = ['loadDemo', 'loadCheckpoint', 'loadBatch', 'run', 'charts'];
+
+// The engine, once the wasm module runs. main() sets globalThis.spikegrad and
+// then waits for calls, so go.run's promise never resolves and is not awaited.
+const engine = (async () => {
+  const go = new Go();
+  // The Go program ends only when it crashes: tell the page, which restarts us.
+  go.exit = (code) => self.postMessage({ exited: code });
+  const response = await fetch('../spikegrad.wasm');
+  if (!response.ok) {
+    throw new Error('spikegrad.wasm: HTTP ' + response.status);
+  }
+  let result;
+  if ((response.headers.get('Content-Type') || '').startsWith('application/wasm')) {
+    result = await WebAssembly.instantiateStreaming(response, go.importObject);
+  } else {
+    // A server that does not know .wasm: compile from the bytes.
+    result = await WebAssembly.instantiate(await response.arrayBuffer(), go.importObject);
+  }
+  go.run(result.instance);
+  if (!globalThis.spikegrad) {
+    throw new Error('spikegrad.wasm did not start');
+  }
+  return globalThis.spikegrad;
+})();
+// Each call reports a failure to start; this only keeps it from being logged
+// as unhandled before the first call.
+engine.catch(() => {});
+
+function errorJSON(message) {
+  return JSON.stringify({ error: String(message).split('\n')[0] });
+}
+
+function progress(image, images, layer, phase) {
+  self.postMessage({ progress: [image, images, layer, phase] });
+}
+
+self.onmessage = async (event) => {
+  const { id, op, args } = event.data;
+  let json;
+  try {
+    if (!OPS.includes(op)) {
+      throw new Error('unknown call ' + op);
+    }
+    const api = await engine;
+    if (op === 'run') {
+      json = await api.run(args[0], progress);
+    } else {
+      json = api[op](...args);
+    }
+  } catch (err) {
+    json = errorJSON(err && err.message ? err.message : err);
+  }
+  self.postMessage({ id, json });
+};
