@@ -2,7 +2,8 @@
 
     /usr/bin/python3 tools/ref/bench_ref.py DIR [-n 32] [-T 8] [--make-only]
 
-makes DIR/vgg16_full.pth and DIR/batch.bin once (calibrated BatchNorm and
+makes DIR/vgg16_full.pth, DIR/batch.bin and DIR/test_batch (the same
+images as a python batch) once (calibrated BatchNorm and
 thresholds, as make_fixtures.py does for the small nets), then times
 PyTorch's forward and backward on them with only the thresholds requiring
 grad, and prints one JSON line: seconds, peak RSS, loss, gradients.
@@ -22,6 +23,7 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(__file__))
 import make_fixtures  # noqa: E402
 import qcfs  # noqa: E402
+from make_cifar_fixtures import py2_batch  # noqa: E402
 
 
 def make(d):
@@ -38,6 +40,12 @@ def make(d):
         xb = make_fixtures.images(32, 8)
         yb = np.random.default_rng(9).integers(0, 10, 32)
         make_fixtures.write_bin(data, xb, yb, 10)
+    # The same batch as a CIFAR-10 python batch (the Python 2 layout of cifar-10-batches-py/test_batch).
+    py = os.path.join(d, "test_batch")
+    if not os.path.exists(py):
+        x, y = qcfs.read_data(data, 10)
+        with open(py, "wb") as f:
+            f.write(py2_batch((len(x), 3072), x.tobytes(), [(b"labels", [int(v) for v in y])]))
     return ck, data
 
 
