@@ -40,23 +40,9 @@ func loadLegacy(b []byte) (any, error) {
 
 	storages := make(map[string]*storage)
 	obj, err := next(func(pid any) (any, error) {
-		// ('storage', storage class, key, location, numel, view metadata)
-		t, ok := pid.(*types.Tuple)
-		if ok && t.Len() > 0 && t.Get(0) == "module" {
-			return nil, errors.New("whole-model checkpoints are not supported (save a state_dict)")
-		}
-		if !ok || t.Len() != 6 || t.Get(0) != "storage" {
-			return nil, errors.New("bad storage reference")
-		}
-		dt, ok1 := t.Get(1).(*dtype)
-		key, ok2 := t.Get(2).(string)
-		_, ok3 := t.Get(3).(string) // any location: the data is read to host memory
-		numel, ok4 := t.Get(4).(int)
-		if !ok1 || !ok2 || !ok3 || !ok4 {
-			return nil, errors.New("bad storage reference")
-		}
-		if t.Get(5) != nil { // only written by torch < 1.0, which could save storage slices
-			return nil, errors.New("legacy storage views are not supported")
+		dt, key, numel, err := storageRef(pid, 6)
+		if err != nil {
+			return nil, err
 		}
 		if s := storages[key]; s != nil {
 			return s, nil

@@ -319,17 +319,9 @@ func loadZip(b []byte) (any, error) {
 
 	storages := make(map[string]*storage)
 	obj, _, err := unpickle(pkl, func(pid any) (any, error) {
-		// ('storage', storage class, key, location, numel)
-		t, ok := pid.(*types.Tuple)
-		if !ok || t.Len() != 5 || t.Get(0) != "storage" {
-			return nil, errors.New("bad storage reference")
-		}
-		dt, ok1 := t.Get(1).(*dtype)
-		key, ok2 := t.Get(2).(string)
-		_, ok3 := t.Get(3).(string) // any location: the data is read to host memory
-		numel, ok4 := t.Get(4).(int)
-		if !ok1 || !ok2 || !ok3 || !ok4 {
-			return nil, errors.New("bad storage reference")
+		dt, key, numel, err := storageRef(pid, 5)
+		if err != nil {
+			return nil, err
 		}
 		if s := storages[key]; s != nil {
 			return s, nil
@@ -385,4 +377,28 @@ func clip(s string) string {
 		s = s[:120] + "..."
 	}
 	return s
+}
+
+// storageRef reads a persistent id ('storage', storage class, key, location,
+// numel) — the legacy format adds a sixth field, view metadata, which must be
+// None (only torch < 1.0 wrote storage views).
+func storageRef(pid any, fields int) (dt *dtype, key string, numel int, err error) {
+	t, ok := pid.(*types.Tuple)
+	if ok && t.Len() > 0 && t.Get(0) == "module" {
+		return nil, "", 0, errors.New("whole-model checkpoints are not supported (save a state_dict)")
+	}
+	if !ok || t.Len() != fields || t.Get(0) != "storage" {
+		return nil, "", 0, errors.New("bad storage reference")
+	}
+	dt, ok1 := t.Get(1).(*dtype)
+	key, ok2 := t.Get(2).(string)
+	_, ok3 := t.Get(3).(string) // any location: the data is read to host memory
+	numel, ok4 := t.Get(4).(int)
+	if !ok1 || !ok2 || !ok3 || !ok4 {
+		return nil, "", 0, errors.New("bad storage reference")
+	}
+	if fields > 5 && t.Get(5) != nil {
+		return nil, "", 0, errors.New("legacy storage views are not supported")
+	}
+	return dt, key, numel, nil
 }
