@@ -10,43 +10,20 @@ import (
 	"testing"
 
 	"github.com/spikegrad/spikegrad/snn"
+	"github.com/spikegrad/spikegrad/snn/fixture"
 	"github.com/spikegrad/spikegrad/snn/job"
 )
 
-// fixtureCase is one entry of testdata/cases.json, written by
-// tools/ref/make_fixtures.py from PyTorch's autograd.
-type fixtureCase struct {
-	Name  string     `json:"name"`
-	Ckpt  string     `json:"ckpt"`
-	Data  string     `json:"data"`
-	N     int        `json:"n"`
-	T     int        `json:"T"`
-	L     int        `json:"L"`
-	Gamma float64    `json:"gamma"`
-	Norm  string     `json:"norm"`
-	Want  snn.Result `json:"want"`
-	// Labels come with raw pixel files (.u8: uint8 [N][3][H][W] at the
-	// model's input size), which have none of their own.
-	Labels []int `json:"labels"`
-}
-
-func loadCases(t testing.TB) []fixtureCase {
-	b, err := os.ReadFile("testdata/cases.json")
+func loadCases(t testing.TB) []fixture.Case {
+	cs, err := fixture.Cases("testdata")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var f struct{ Cases []fixtureCase }
-	if err := json.Unmarshal(b, &f); err != nil {
-		t.Fatal(err)
-	}
-	if len(f.Cases) == 0 {
-		t.Fatal("no cases in testdata/cases.json")
-	}
-	return f.Cases
+	return cs
 }
 
 // runCase loads a case's files the way the CLI does and runs the engine.
-func runCase(t testing.TB, c fixtureCase, workers int) *snn.Result {
+func runCase(t testing.TB, c fixture.Case, workers int) *snn.Result {
 	t.Helper()
 	read := func(name string) []byte {
 		b, err := os.ReadFile(filepath.Join("testdata", name))

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/spikegrad/spikegrad/snn/fixture"
 )
 
 const testdata = "../../snn/testdata/"
@@ -39,29 +41,11 @@ func TestJSONMatchesPyTorch(t *testing.T) {
 			t.Errorf("missing key %q", k)
 		}
 	}
-	var cases struct {
-		Cases []struct {
-			Name string
-			Want struct {
-				Loss   float64
-				Layers []struct {
-					Name string
-					Grad []float64
-				}
-			}
-		}
-	}
-	b, err := os.ReadFile(testdata + "cases.json")
+	c, err := fixture.Find(testdata, "c10_T8_g1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := json.Unmarshal(b, &cases); err != nil {
-		t.Fatal(err)
-	}
-	want := cases.Cases[0].Want
-	if cases.Cases[0].Name != "c10_T8_g1" {
-		t.Fatalf("first case is %s", cases.Cases[0].Name)
-	}
+	want := c.Want
 	if l := got["loss"].(float64); math.Abs(l-want.Loss) > 1e-4*want.Loss {
 		t.Errorf("loss %g, PyTorch %g", l, want.Loss)
 	}
