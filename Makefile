@@ -46,12 +46,13 @@ unit:
 wasm-test:
 	env -u GOMAXPROCS GOOS=js GOARCH=wasm PATH="$(GOROOT)/lib/wasm:$$PATH" $(GO) test ./snn/...
 
-# The page in headless chromium (Debian's, installed here when missing): the
+# The page in headless chromium (Debian's, installed here when missing, with a
+# CJK font for the Chinese screenshots): the
 # demo, a fixture run against PyTorch's numbers, Chinese, a bad file.
 browser-test: site
 	@test -x /usr/bin/chromium || { \
 		SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
-		$$SUDO apt-get update && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }
+		$$SUDO apt-get update && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium fonts-wqy-microhei; }
 	$(GO) test ./tools/browsertest -v -count=1
 
 # Regenerate the PyTorch fixtures (needs Debian's python3-torch).
