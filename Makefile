@@ -47,8 +47,8 @@ wasm-test:
 	env -u GOMAXPROCS GOOS=js GOARCH=wasm PATH="$(GOROOT)/lib/wasm:$$PATH" $(GO) test ./snn/...
 
 # The page in headless chromium (Debian's, installed here when missing, with a
-# CJK font for the Chinese screenshots): the
-# demo, a fixture run against PyTorch's numbers, Chinese, a bad file.
+# CJK font for the Chinese screenshots): the demo, a fixture run against
+# PyTorch's numbers, Chinese, a bad file.
 browser-test: site
 	@test -x /usr/bin/chromium || { \
 		SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
