@@ -59,14 +59,15 @@ browser-test: site
 fixtures:
 	$(PYTHON) tools/ref/make_fixtures.py
 
-# The user's workload: full-width VGG16, batch 32, T=8; PyTorch against the CLI.
+# The user's workload: full-width VGG16, CIFAR-10, T=8: PyTorch against the
+# CLI (one core, all cores) and its wasm build under node, in one table; then
+# the Go benchmarks of the engine and its kernels.
 bench:
 	$(PYTHON) tools/ref/bench_ref.py $(BENCH) --make-only
 	$(GO) build -o bin/spikegrad ./tools/spikegrad
-	@echo "== PyTorch (all cores)"; /usr/bin/time -f "wall %e s, peak RSS %M KiB" $(PYTHON) tools/ref/bench_ref.py $(BENCH) | cut -c1-120
-	@echo "== spikegrad (all cores)"; /usr/bin/time -f "wall %e s, peak RSS %M KiB" bin/spikegrad -ckpt $(BENCH)/vgg16_full.pth -data $(BENCH)/batch.bin -n 32 -T 8 -json | cut -c1-120
-	@echo "== spikegrad (GOMAXPROCS=1)"; GOMAXPROCS=1 /usr/bin/time -f "wall %e s, peak RSS %M KiB" bin/spikegrad -ckpt $(BENCH)/vgg16_full.pth -data $(BENCH)/batch.bin -n 32 -T 8 -json | cut -c1-120
-	$(GO) test -run XXX -bench . -benchtime 3x ./snn
+	GOOS=js GOARCH=wasm $(GO) build -o bin/spikegrad.wasm ./tools/spikegrad
+	$(GO) run ./tools/bench -dir $(BENCH)
+	SPIKEGRAD_BENCH=$(BENCH) $(GO) test -run XXX -bench . -benchtime 2x ./snn
 
 clean:
 	rm -rf bin site artifacts

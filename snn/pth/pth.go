@@ -13,6 +13,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"math"
 	"strings"
@@ -304,7 +305,7 @@ func loadZip(b []byte) (any, error) {
 		return nil, errors.New("torchscript archives are not supported (save a state_dict)")
 	}
 	if f := files[dir+"/byteorder"]; f != nil { // written by torch >= 2.1; absent means little
-		order, err := readEntry(f, len(b))
+		order, err := readEntry(f, b)
 		if err != nil {
 			return nil, err
 		}
@@ -312,7 +313,7 @@ func loadZip(b []byte) (any, error) {
 			return nil, fmt.Errorf("unsupported byte order %q", clip(string(order)))
 		}
 	}
-	pkl, err := readEntry(files[dir+"/data.pkl"], len(b))
+	pkl, err := readEntry(files[dir+"/data.pkl"], b)
 	if err != nil {
 		return nil, err
 	}
@@ -337,7 +338,7 @@ func loadZip(b []byte) (any, error) {
 		if need := uint64(numel * dt.size); need > f.UncompressedSize64 {
 			return nil, fmt.Errorf("truncated: storage %s needs %d bytes, file has %d", s.key, need, f.UncompressedSize64)
 		}
-		s.load = func() ([]byte, error) { return readEntry(f, len(b)) }
+		s.load = func() ([]byte, error) { return readEntry(f, b) }
 		storages[key] = s
 		return s, nil
 	})
@@ -347,11 +348,22 @@ func loadZip(b []byte) (any, error) {
 // readEntry reads a whole zip entry, of at most its declared size. The
 // declared size is not trusted for allocation: the buffer grows with the
 // bytes actually read, from at most the archive's size.
-func readEntry(f *zip.File, archiveSize int) ([]byte, error) {
+func readEntry(f *zip.File, archive []byte) ([]byte, error) {
 	size := f.UncompressedSize64
 	if size >= math.MaxInt64 {
 		return nil, fmt.Errorf("zip entry %s: bad size %d", clip(f.Name), size)
 	}
+	// torch stores entries uncompressed: use them where they lie in the
+	// archive rather than copying a second checkpoint's worth of bytes.
+	if off, err := f.DataOffset(); err == nil && f.Method == zip.Store && f.CompressedSize64 == size &&
+		off >= 0 && uint64(off) <= uint64(len(archive)) && size <= uint64(len(archive))-uint64(off) {
+		e := archive[off : off+int64(size)]
+		if crc32.ChecksumIEEE(e) != f.CRC32 {
+			return nil, fmt.Errorf("zip entry %s: checksum mismatch", clip(f.Name))
+		}
+		return e, nil
+	}
+	archiveSize := len(archive)
 	rc, err := f.Open()
 	if err != nil {
 		return nil, fmt.Errorf("zip entry %s: %v", clip(f.Name), err)
