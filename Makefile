@@ -58,6 +58,7 @@ browser-test: site
 # Regenerate the PyTorch fixtures (needs Debian's python3-torch).
 fixtures:
 	$(PYTHON) tools/ref/make_fixtures.py
+	$(PYTHON) tools/ref/make_teach_fixtures.py
 
 # The user's workload: full-width VGG16, CIFAR-10, T=8: PyTorch against the
 # CLI (one core, all cores) and its wasm build under node, in one table; then

@@ -12,7 +12,7 @@ import (
 	"github.com/spikegrad/spikegrad/snn/job"
 )
 
-func benchRun(b *testing.B, ckName string, ck []byte, dataName string, data []byte, n, workers int) {
+func benchRun(b *testing.B, ckName string, ck []byte, dataName string, data []byte, n, workers int, forwardOnly bool) {
 	net, err := job.Checkpoint(ckName, ck)
 	if err != nil {
 		b.Fatal(err)
@@ -23,7 +23,7 @@ func benchRun(b *testing.B, ckName string, ck []byte, dataName string, data []by
 	}
 	b.ResetTimer()
 	for range b.N {
-		if _, err := net.Run(context.Background(), batch.X, batch.Labels, snn.Options{T: 8, L: 4, Gamma: 1, Workers: workers}); err != nil {
+		if _, err := net.Run(context.Background(), batch.X, batch.Labels, snn.Options{T: 8, L: 4, Gamma: 1, Workers: workers, ForwardOnly: forwardOnly}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -32,12 +32,23 @@ func benchRun(b *testing.B, ckName string, ck []byte, dataName string, data []by
 
 // BenchmarkDemo: the embedded demo, 32 images, T=8, one worker.
 func BenchmarkDemo(b *testing.B) {
-	benchRun(b, demo.CheckpointName, demo.Checkpoint, demo.BatchName, demo.Batch, 32, 1)
+	benchRun(b, demo.CheckpointName, demo.Checkpoint, demo.BatchName, demo.Batch, 32, 1, false)
+}
+
+// BenchmarkDemoForward: a threshold slider's re-run (forward only) of the demo.
+func BenchmarkDemoForward(b *testing.B) {
+	benchRun(b, demo.CheckpointName, demo.Checkpoint, demo.BatchName, demo.Batch, 32, 1, true)
 }
 
 // BenchmarkVGG16: the full-width workload made by `make bench`
 // ($SPIKEGRAD_BENCH, default ~/.cache/spikegrad-bench), 2 images, one worker.
-func BenchmarkVGG16(b *testing.B) {
+func BenchmarkVGG16(b *testing.B) { benchVGG16(b, 2, 1, false) }
+
+// BenchmarkVGG16Forward: a slider's re-run (forward only) of the full-width
+// VGG16 at n=8, all cores.
+func BenchmarkVGG16Forward(b *testing.B) { benchVGG16(b, 8, 0, true) }
+
+func benchVGG16(b *testing.B, n, workers int, forwardOnly bool) {
 	dir := os.Getenv("SPIKEGRAD_BENCH")
 	if dir == "" {
 		home, _ := os.UserHomeDir()
@@ -51,7 +62,7 @@ func BenchmarkVGG16(b *testing.B) {
 	if err != nil {
 		b.Skip(err)
 	}
-	benchRun(b, "vgg16_full.pth", ck, "batch.bin", data, 2, 1)
+	benchRun(b, "vgg16_full.pth", ck, "batch.bin", data, n, workers, forwardOnly)
 }
 
 // BenchmarkAxpy is the sparse forward's inner loop, at a VGG16 width.

@@ -232,7 +232,10 @@ func ifForward(l *Layer, T int, in, out, keep []float32, acc *ifPaths) {
 //	g_d = g_s * sg(d_t)          (surrogate: max(0, gamma-|d|)/gamma²)
 //	g_u = gm + g_d               (u_t = mem before the crossing test)
 //	crossing -= g_d; amplitude += s*g_o; reset -= s*gm; init += gm_0/2
-func ifBackward(l *Layer, T int, gamma float32, gout, gin, keep []float32, acc *ifPaths) {
+//
+// gd, when not nil, receives g_d (dL/dd) for every neuron and step, laid out
+// as keep: a Detail asks for it, a normal run passes nil.
+func ifBackward(l *Layer, T int, gamma float32, gout, gin, keep, gd []float32, acc *ifPaths) {
 	hw := l.In.H * l.In.W
 	inv := 1 / (gamma * gamma)
 	for c := 0; c < l.In.C; c++ {
@@ -249,16 +252,19 @@ func ifBackward(l *Layer, T int, gamma float32, gout, gin, keep []float32, acc *
 			for t := T - 1; t >= 0; t-- {
 				i := base + t*hw + p
 				d, go_ := keep[i], gout[i]
-				var gd float32
+				var g float32
 				if d >= 0 {
 					am += go_
 					re -= gm
 				}
 				if a := gamma - abs32(d); a > 0 {
-					gd = th * (go_ - gm) * a * inv
+					g = th * (go_ - gm) * a * inv
 				}
-				cr -= gd
-				gm += gd
+				if gd != nil {
+					gd[i] = g
+				}
+				cr -= g
+				gm += g
 				gin[i] = gm
 			}
 			cross += float64(cr)

@@ -17,6 +17,11 @@ type Options struct {
 	// Progress, when set, is called (never concurrently) as each image goes
 	// through each layer.
 	Progress func(Progress)
+	// ForwardOnly skips the backward: the result has loss, accuracy and
+	// firing rates, and no gradients (teach.go's Forward).
+	ForwardOnly bool
+	// Detail, when set (SNN mode), asks for a closer look at one IF layer.
+	Detail *Detail
 }
 
 // Progress says where a run is.
@@ -37,6 +42,8 @@ type Result struct {
 	Layers   []LayerResult `json:"layers"`
 	// Pred is each image's predicted class (argmax of the step-averaged logits).
 	Pred []int `json:"-"`
+	// Detail answers Options.Detail.
+	Detail *DetailResult `json:"detail,omitempty"`
 }
 
 // LayerResult is one IF layer's threshold and dL/dthresh.
@@ -78,6 +85,7 @@ type imageResult struct {
 	pred    int
 	paths   []ifPaths // per IF layer
 	correct bool
+	detail  *imageDetail // with Options.Detail
 }
 
 // Run computes loss, accuracy and dL/dthresh for every IF layer over a batch
@@ -100,6 +108,11 @@ func (n *Net) Run(ctx context.Context, x []float32, labels []int, opt Options) (
 	for i, y := range labels {
 		if y < 0 || y >= classes {
 			return nil, fmt.Errorf("image %d has label %d, but the model has %d classes", i, y, classes)
+		}
+	}
+	if opt.Detail != nil {
+		if err := opt.Detail.check(n, N); err != nil {
+			return nil, err
 		}
 	}
 	workers := opt.Workers
@@ -128,7 +141,7 @@ func (n *Net) Run(ctx context.Context, x []float32, labels []int, opt Options) (
 			defer wg.Done()
 			w := newWorker(n, opt)
 			for i := range next {
-				r, err := w.image(ctx, x[i*in.Size():(i+1)*in.Size()], labels[i], N, report)
+				r, err := w.image(ctx, x[i*in.Size():(i+1)*in.Size()], i, labels[i], N, report)
 				if err != nil {
 					errs <- err
 					return
@@ -195,16 +208,25 @@ func (n *Net) sum(rs []imageResult, opt Options) *Result {
 			}
 			tot.Spikes += p.Spikes
 		}
-		lr := LayerResult{Name: l.Name, Thresh: make([]float64, k), Grad: make([]float64, k)}
+		lr := LayerResult{Name: l.Name, Thresh: make([]float64, k)}
 		for e := range k {
 			lr.Thresh[e] = float64(l.Thresh[e])
-			lr.Grad[e] = tot.Crossing[e] + tot.Amplitude[e] + tot.Reset[e] + tot.Init[e]
 		}
-		if opt.T > 0 {
+		if !opt.ForwardOnly {
+			lr.Grad = make([]float64, k)
+			for e := range k {
+				lr.Grad[e] = tot.Crossing[e] + tot.Amplitude[e] + tot.Reset[e] + tot.Init[e]
+			}
+		}
+		if opt.T > 0 && !opt.ForwardOnly {
 			lr.GradPaths = &GradPaths{tot.Crossing, tot.Amplitude, tot.Reset, tot.Init}
 		}
 		lr.FiringRate = tot.Spikes / float64(steps*l.In.Size()*N)
 		r.Layers = append(r.Layers, lr)
+	}
+	if opt.Detail != nil && opt.T > 0 && !opt.ForwardOnly {
+		r.Detail = n.sumDetail(rs, opt)
+		r.Detail.fillPaths(r.Layers[opt.Detail.Layer])
 	}
 	return r
 }
@@ -218,6 +240,10 @@ type worker struct {
 	col   []float32   // im2col scratch
 	acc   []float32   // channels-last scratch of the sparse forwards
 	keep  [][]float32 // per layer: what its backward needs (IF: d_t; ANN: x)
+	// With Options.Detail: the detail's IF layer index (into IFLayers) and
+	// its dL/dd for the current image.
+	detail *Detail
+	gd     []float32
 }
 
 func newWorker(n *Net, opt Options) *worker {
@@ -234,19 +260,48 @@ func newWorker(n *Net, opt Options) *worker {
 		}
 	}
 	w.a, w.b, w.col, w.acc = make([]float32, act), make([]float32, act), make([]float32, col), make([]float32, acc)
+	if d := opt.Detail; d != nil && opt.T > 0 && !opt.ForwardOnly {
+		w.detail = d
+		w.gd = make([]float32, len(w.keep[n.IFLayers()[d.Layer]]))
+	}
 	return w
 }
 
-// image runs one image forward and backward; the loss is divided by N, the
-// batch size, as the batch mean's gradient asks.
-func (w *worker) image(ctx context.Context, x []float32, label, N int, report func(string, string)) (imageResult, error) {
-	n, T, gamma := w.net, w.steps, float32(w.opt.Gamma)
+// image runs one image forward and, unless the run is forward-only, backward;
+// the loss is divided by N, the batch size, as the batch mean's gradient asks.
+// idx is the image's place in the batch (a Detail asks for one image).
+func (w *worker) image(ctx context.Context, x []float32, idx, label, N int, report func(string, string)) (imageResult, error) {
+	n := w.net
 	ifs := n.IFLayers()
 	r := imageResult{paths: make([]ifPaths, len(ifs))}
 	for j, li := range ifs {
 		r.paths[j] = newIFPaths(len(n.Layers[li].Thresh))
 	}
-	// Forward. The input is the same at every step, so the layers before the
+	out, free, err := w.forward(ctx, x, &r, report)
+	if err != nil {
+		return r, err
+	}
+	g := w.loss(out, free, label, N, &r)
+	if w.opt.ForwardOnly {
+		return r, nil
+	}
+	if w.detail != nil {
+		w.detailForward(idx, &r)
+	}
+	if err := w.backward(ctx, g, out, &r, report); err != nil {
+		return r, err
+	}
+	if w.detail != nil {
+		w.detailBackward(idx, &r)
+	}
+	return r, nil
+}
+
+// forward runs the layers over the T steps and returns the logits ([classes][T])
+// and the other activation buffer, free for the loss gradient.
+func (w *worker) forward(ctx context.Context, x []float32, r *imageResult, report func(string, string)) (out, free []float32, err error) {
+	n, T := w.net, w.steps
+	// The input is the same at every step, so the layers before the
 	// first IF run once and their output is repeated T times.
 	cur, nxt := w.a, w.b
 	copy(cur, x)
@@ -254,7 +309,7 @@ func (w *worker) image(ctx context.Context, x []float32, label, N int, report fu
 	j := 0
 	for i := range n.Layers {
 		if err := ctx.Err(); err != nil {
-			return r, err
+			return nil, nil, err
 		}
 		l := &n.Layers[i]
 		report(l.Name, "forward")
@@ -295,15 +350,20 @@ func (w *worker) image(ctx context.Context, x []float32, label, N int, report fu
 		}
 		cur, nxt = nxt, cur
 	}
+	return cur, nxt, nil
+}
 
-	// Loss: cross-entropy of the step-averaged logits; its gradient reaches
-	// each step's logits divided by T (the average) and N (the batch mean).
+// loss is the cross-entropy of the step-averaged logits; it writes into g
+// the gradient that reaches each step's logits, divided by T (the average)
+// and N (the batch mean), and returns g.
+func (w *worker) loss(logits, g []float32, label, N int, r *imageResult) []float32 {
+	n, T := w.net, w.steps
 	classes := n.Layers[len(n.Layers)-1].Out.C
 	z := make([]float64, classes)
 	for k := range z {
 		var s float64
 		for s2 := 0; s2 < T; s2++ {
-			s += float64(cur[k*T+s2])
+			s += float64(logits[k*T+s2])
 		}
 		z[k] = s / float64(T)
 	}
@@ -320,7 +380,6 @@ func (w *worker) image(ctx context.Context, x []float32, label, N int, report fu
 	r.loss = zmax + math.Log(se) - z[label]
 	r.pred = arg
 	r.correct = arg == label
-	g := nxt
 	for k := range classes {
 		p := math.Exp(z[k]-zmax) / se
 		if k == label {
@@ -330,13 +389,19 @@ func (w *worker) image(ctx context.Context, x []float32, label, N int, report fu
 			g[k*T+s2] = float32(p / float64(T*N))
 		}
 	}
+	return g
+}
 
-	// Backward, down to the first IF layer: nothing below it has a threshold.
-	gcur, gnxt := g, cur
-	first := ifs[0]
-	for i := len(n.Layers) - 1; i >= first; i-- {
+// backward runs the gradient g of the logits down to the first IF layer:
+// nothing below it has a threshold. free is the other activation buffer.
+func (w *worker) backward(ctx context.Context, g, free []float32, r *imageResult, report func(string, string)) error {
+	n, T, gamma := w.net, w.steps, float32(w.opt.Gamma)
+	ifs := n.IFLayers()
+	gcur, gnxt := g, free
+	j := len(ifs)
+	for i := len(n.Layers) - 1; i >= ifs[0]; i-- {
 		if err := ctx.Err(); err != nil {
-			return r, err
+			return err
 		}
 		l := &n.Layers[i]
 		report(l.Name, "backward")
@@ -354,10 +419,14 @@ func (w *worker) image(ctx context.Context, x []float32, label, N int, report fu
 			if w.opt.T == 0 {
 				annBackward(l, w.opt.L, gcur, gnxt, w.keep[i], &r.paths[j])
 			} else {
-				ifBackward(l, T, gamma, gcur, gnxt, w.keep[i], &r.paths[j])
+				var gd []float32 // dL/dd per neuron and step, only for a Detail's layer
+				if w.detail != nil && w.detail.Layer == j {
+					gd = w.gd
+				}
+				ifBackward(l, T, gamma, gcur, gnxt, w.keep[i], gd, &r.paths[j])
 			}
 		}
 		gcur, gnxt = gnxt, gcur
 	}
-	return r, nil
+	return nil
 }

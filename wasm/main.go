@@ -9,6 +9,18 @@
 //	run(settingsJSON, onProgress)    -> Promise of JSON {result, pred, labels, pixels, classNames}
 //	charts(resultJSON, lang)         -> JSON {thresh, grad, paths, rate} (ECharts options)
 //
+// and, for the teaching views (snn/teach.go), with the run's settings plus
+// "thresh" (every IF layer's thresholds, replacing the checkpoint's) where
+// it applies:
+//
+//	forward(settingsJSON)            -> Promise of JSON {result, seconds} (no gradients)
+//	detail(settingsJSON)             -> Promise of JSON {result, seconds} with result.detail;
+//	                                    settings.detail = {layer, image, neuron}
+//	finiteDiff(settingsJSON)         -> Promise of JSON {fd, seconds}; settings.fd_step
+//	                                    (fraction of each layer's mean threshold), .fd_layers,
+//	                                    .base (the run's result, for its gradients; else run)
+//	descend(settingsJSON)            -> Promise of JSON {steps, seconds}; settings.lr, .steps
+//
 // Every call answers {"error": "one line"} instead of throwing, and a panic in
 // Go becomes such a line too, so the worker never dies with the engine.
 package main
@@ -44,6 +56,14 @@ type settings struct {
 	L      int     `json:"L"`
 	Gamma  float64 `json:"gamma"`
 	Norm   string  `json:"norm"`
+	// The teaching views' own.
+	Thresh   [][]float64 `json:"thresh"`
+	Detail   *snn.Detail `json:"detail"`
+	FDStep   float64     `json:"fd_step"`
+	FDLayers []int       `json:"fd_layers"`
+	Base     *snn.Result `json:"base"` // finiteDiff: the run at these settings, for its gradients
+	LR       float64     `json:"lr"`
+	Steps    int         `json:"steps"`
 }
 
 func main() {
@@ -53,6 +73,10 @@ func main() {
 		"loadBatch":      js.FuncOf(guard(loadBatch)),
 		"run":            js.FuncOf(run),
 		"charts":         js.FuncOf(guard(charts)),
+		"forward":        js.FuncOf(promise(teach("forward"))),
+		"detail":         js.FuncOf(promise(teach("detail"))),
+		"finiteDiff":     js.FuncOf(promise(teach("finiteDiff"))),
+		"descend":        js.FuncOf(promise(teach("descend"))),
 	}
 	js.Global().Set("spikegrad", js.ValueOf(api))
 	select {}
@@ -211,6 +235,70 @@ func runJob(set string, progress js.Value) (any, error) {
 		out["classNames"] = cifar10Classes
 	}
 	return out, nil
+}
+
+// promise makes f's answer a Promise, as run's: f runs on a goroutine.
+func promise(f func(set string) (any, error)) func(js.Value, []js.Value) any {
+	return func(_ js.Value, args []js.Value) any {
+		set := strArg(args, 0)
+		handler := js.FuncOf(func(_ js.Value, p []js.Value) any {
+			resolve := p[0]
+			go func() {
+				resolve.Invoke(guard(func([]js.Value) (any, error) { return f(set) })(js.Undefined(), nil))
+			}()
+			return nil
+		})
+		return js.Global().Get("Promise").New(handler)
+	}
+}
+
+// teach runs one of the teaching calls on the loaded checkpoint and batch.
+func teach(op string) func(set string) (any, error) {
+	return func(set string) (any, error) {
+		if net == nil || data == nil {
+			return nil, fmt.Errorf("load a checkpoint and a batch first")
+		}
+		s := settings{N: 32, T: 8, L: 4, Gamma: 1, Norm: "auto", FDStep: 1e-2, LR: 0.1, Steps: 1}
+		if err := json.Unmarshal([]byte(set), &s); err != nil {
+			return nil, fmt.Errorf("settings: %v", err)
+		}
+		opt := snn.Options{T: s.T, L: s.L, Gamma: s.Gamma}
+		if err := opt.Check(); err != nil {
+			return nil, err
+		}
+		b, err := job.Images(dataName, data, net, s.Offset, s.N, s.Norm)
+		if err != nil {
+			return nil, err
+		}
+		m := net
+		if s.Thresh != nil {
+			if m, err = net.WithThresholds(s.Thresh); err != nil {
+				return nil, err
+			}
+		}
+		ctx := context.Background()
+		t0 := time.Now()
+		out := map[string]any{}
+		switch op {
+		case "forward":
+			out["result"], err = m.Forward(ctx, b.X, b.Labels, opt)
+		case "detail":
+			if s.Detail == nil || s.T == 0 {
+				return nil, fmt.Errorf("detail: needs settings.detail and T > 0")
+			}
+			opt.Detail = s.Detail
+			out["result"], err = m.Run(ctx, b.X, b.Labels, opt)
+		case "finiteDiff":
+			out["fd"], err = m.FiniteDiff(ctx, b.X, b.Labels, opt, s.FDStep, s.FDLayers, s.Base)
+		case "descend":
+			out["steps"], err = m.Descend(ctx, b.X, b.Labels, opt, s.LR, s.Steps)
+		}
+		if err != nil {
+			return nil, err
+		}
+		out["seconds"] = time.Since(t0).Seconds()
+		return out, nil
+	}
 }
 
 var cifar10Classes = []string{"airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"}

@@ -488,6 +488,7 @@
       page.settings = settings;
       page.charts = { en, zh };
       renderResults();
+      teachRender(true);
       const meta = Object.assign({}, out);
       delete meta.pixels;
       api.lastResult = out.result;
@@ -585,6 +586,7 @@
     renderCharts();
     renderTable();
     renderThumbs();
+    teachRender(false);
   }
 
   // baseOption copies the engine's options and adds what all four charts
@@ -914,6 +916,25 @@
     const more = $('#thumbs-more');
     more.hidden = n <= shown;
     more.textContent = n > shown ? t('imagesMore', { more: n - shown }) : '';
+  }
+
+  // ---- The teaching views (web/teach.js) ----
+
+  // What teach.js needs of the page: the engine, the words, the last run.
+  window.spikegradPage = {
+    call: (op, ...args) => engine.call(op, ...args),
+    t,
+    fmt,
+    fmtAxis,
+    escapeHTML,
+    output: () => page.output,
+    settings: () => page.settings,
+    lang: () => page.lang,
+    busy: () => page.busy,
+  };
+
+  function teachRender(fresh) {
+    document.dispatchEvent(new CustomEvent('spikegrad:render', { detail: { fresh } }));
   }
 
   // ---- Start ----

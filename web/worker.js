@@ -2,7 +2,8 @@
 // page never freezes while it computes.
 //
 // The page sends {id, op, args} with op one of the engine's functions
-// (loadDemo, loadCheckpoint, loadBatch, run, charts). The worker answers
+// (loadDemo, loadCheckpoint, loadBatch, run, charts, and the teaching views'
+// forward, detail, finiteDiff, descend, which answer Promises as run does). The worker answers
 // {id, json} with the engine's JSON string, which is {"error": "..."} when the
 // call failed, and sends {progress: [image, images, layer, phase]} while a run
 // goes on. The page handles one call at a time and cancels a run by ending
@@ -11,7 +12,7 @@
 
 importScripts('../wasm_exec.js');
 
-const OPS = ['loadDemo', 'loadCheckpoint', 'loadBatch', 'run', 'charts'];
+const OPS = ['loadDemo', 'loadCheckpoint', 'loadBatch', 'run', 'charts', 'forward', 'detail', 'finiteDiff', 'descend'];
 
 // The engine, once the wasm module runs. main() sets globalThis.spikegrad and
 // then waits for calls, so go.run's promise never resolves and is not awaited.
@@ -59,7 +60,7 @@ self.onmessage = async (event) => {
     if (op === 'run') {
       json = await api.run(args[0], progress);
     } else {
-      json = api[op](...args);
+      json = await api[op](...args);
     }
   } catch (err) {
     json = errorJSON(err && err.message ? err.message : err);

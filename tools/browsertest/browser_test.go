@@ -4,6 +4,9 @@
 // It builds nothing: `make browser-test` builds the site first. Without site/
 // or /usr/bin/chromium it skips, unless CI=true, where it fails.
 //
+// TestFullVGG16 (timing_test.go) is a benchmark, run only when asked for: it
+// times the user's workload in the page against the CLI.
+//
 // Screenshots go to artifacts/ at the top of the repository.
 package browsertest
 
@@ -132,7 +135,22 @@ func need(t *testing.T, format string, args ...any) {
 	t.Skipf(format, args...)
 }
 
-func TestPage(t *testing.T) {
+// page is the built site served by a test server, and headless chromium
+// with the page's workers watched.
+type page struct {
+	root      string // the top of the repository
+	site      string // root/site
+	artifacts string // root/artifacts, for screenshots
+	srv       *httptest.Server
+	rec       *recorder
+	ctx       context.Context // the browser's tab, with a deadline
+}
+
+// startPage serves site/ and starts chromium; the tab's context times out
+// after timeout, and everything ends with the test. It skips (fails under
+// CI=true) when site/ or chromium is missing.
+func startPage(t *testing.T, timeout time.Duration) *page {
+	t.Helper()
 	root, err := filepath.Abs(filepath.Join("..", ".."))
 	if err != nil {
 		t.Fatal(err)
@@ -146,15 +164,13 @@ func TestPage(t *testing.T) {
 	if _, err := os.Stat(chromium); err != nil {
 		need(t, "%s is missing: apt-get install chromium, or run make browser-test", chromium)
 	}
-	c := loadCase(t, root, snnCase)
-	ann := loadCase(t, root, annCase)
 	artifacts := filepath.Join(root, "artifacts")
 	if err := os.MkdirAll(artifacts, 0o755); err != nil {
 		t.Fatal(err)
 	}
 
 	srv := httptest.NewServer(serve.Handler(site))
-	defer srv.Close()
+	t.Cleanup(srv.Close)
 	rec := &recorder{origin: srv.URL}
 
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
@@ -170,29 +186,65 @@ func TestPage(t *testing.T) {
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(1280, 1000),
 	)
-	defer cancelAlloc()
+	t.Cleanup(cancelAlloc)
 	ctx, cancel := chromedp.NewContext(alloc, chromedp.WithListener(rec.listen))
-	defer cancel()
+	t.Cleanup(cancel)
 	// The first Do starts the browser; it must not have a deadline.
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("start %s: %v", chromium, err)
 	}
 	watchWorkers(t, ctx, rec)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 8*time.Minute)
-	defer cancelTimeout()
+	ctx, cancelTimeout := context.WithTimeout(ctx, timeout)
+	t.Cleanup(cancelTimeout)
+	return &page{root: root, site: site, artifacts: artifacts, srv: srv, rec: rec, ctx: ctx}
+}
 
-	shot := func(name string) {
-		t.Helper()
-		b, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Fatalf("screenshot %s: %v", name, err)
-		}
-		p := filepath.Join(artifacts, name)
-		if err := os.WriteFile(p, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("screenshot: %s", p)
+// shot saves a screenshot of the whole page as artifacts/name.
+func (p *page) shot(t *testing.T, name string) {
+	t.Helper()
+	b, err := chromedp.Run(p.ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
 	}
+	path := filepath.Join(p.artifacts, name)
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot: %s", path)
+}
+
+// check fails the test for what the page and its workers wrote to the
+// console or asked of another origin, and logs the requests seen.
+func (p *page) check(t *testing.T) {
+	t.Helper()
+	errs, foreign, requests, workers := p.rec.report()
+	for _, e := range errs {
+		t.Errorf("console: %s", e)
+	}
+	for _, u := range foreign {
+		t.Errorf("request outside %s: %s", p.srv.URL, u)
+	}
+	count := map[string]int{}
+	var order []string
+	for _, u := range requests {
+		u = strings.TrimPrefix(u, p.srv.URL)
+		if count[u] == 0 {
+			order = append(order, u)
+		}
+		count[u]++
+	}
+	var list []string
+	for _, u := range order {
+		list = append(list, fmt.Sprintf("%s x%d", u, count[u]))
+	}
+	t.Logf("%d requests seen (page and %d workers), none outside %s: %s", len(requests), workers, p.srv.URL, strings.Join(list, ", "))
+}
+
+func TestPage(t *testing.T) {
+	p := startPage(t, 8*time.Minute)
+	ctx, srv, root := p.ctx, p.srv, p.root
+	c := loadCase(t, root, snnCase)
+	ann := loadCase(t, root, annCase)
 
 	// 1. The demo: bars without any upload.
 	start := time.Now()
@@ -208,7 +260,7 @@ func TestPage(t *testing.T) {
 	}
 	if progress != "finished" {
 		t.Logf("demo running: %q", progress)
-		shot("browser-running.png")
+		p.shot(t, "browser-running.png")
 	} else {
 		t.Logf("the demo ended before a progress line was seen")
 	}
@@ -217,34 +269,25 @@ func TestPage(t *testing.T) {
 	t.Logf("demo: bars %.1f s after the page load started (page's clock %.1f s), %d IF layers, loss %.4f",
 		time.Since(start).Seconds(), pageMs/1000, len(demo.Layers), demo.Loss)
 	checkCharts(t, ctx, len(demo.Layers), true)
-	shot("browser-demo.png")
+	p.shot(t, "browser-demo.png")
 
 	// 2. A fixture checkpoint and batch through the file inputs, against PyTorch.
-	upload(t, ctx, "#ckpt-file", filepath.Join(root, "snn", "testdata", c.Ckpt), "ready")
-	upload(t, ctx, "#data-file", filepath.Join(root, "snn", "testdata", c.Data), "ready")
-	if err := chromedp.Do(ctx,
-		chromedp.SetValue(chromedp.CSS("#opt-n"), fmt.Sprint(c.N)),
-		chromedp.SetValue(chromedp.CSS("#opt-offset"), "0"),
-		chromedp.SetValue(chromedp.CSS("#opt-T"), fmt.Sprint(c.T)),
-		chromedp.SetValue(chromedp.CSS("#opt-L"), fmt.Sprint(c.L)),
-		chromedp.SetValue(chromedp.CSS("#opt-gamma"), fmt.Sprint(c.Gamma)),
-		chromedp.SetValue(chromedp.CSS("#opt-norm"), c.Norm),
-	); err != nil {
-		t.Fatal(err)
-	}
-	got := clickRun(t, ctx)
-	compare(t, "fixture run", got, &c.Want)
+	upload(t, ctx, "#ckpt-file", filepath.Join(root, "snn", "testdata", c.Ckpt), "ready", time.Minute)
+	upload(t, ctx, "#data-file", filepath.Join(root, "snn", "testdata", c.Data), "ready", time.Minute)
+	setOptions(t, ctx, c)
+	got := clickRun(t, ctx, 3*time.Minute)
+	compare(t, "fixture run", "PyTorch", got, &c.Want)
 	checkCharts(t, ctx, len(c.Want.Layers), true)
-	shot("browser-fixture.png")
+	p.shot(t, "browser-fixture.png")
 
 	// The exports: CSV and JSON of the table, PNG of a chart.
-	exports(t, ctx, filepath.Join(artifacts, "downloads"), len(c.Want.Layers))
+	exports(t, ctx, filepath.Join(p.artifacts, "downloads"), len(c.Want.Layers))
 
 	// "Crossing only" leaves the crossing path alone in the grad chart.
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#paths-crossing"))); err != nil {
 		t.Fatal(err)
 	}
-	shot("browser-crossing-only.png")
+	p.shot(t, "browser-crossing-only.png")
 	shown := evaluate[[]float64](t, ctx, `echarts.getInstanceByDom(document.getElementById('chart-grad')).getOption().series[0].data.map(d => d.value)`)
 	for i, l := range c.Want.Layers {
 		if want := l.GradPaths.Crossing[0]; !near(shown[i], want, 2e-3*maxAbsGrad(&c.Want)) {
@@ -270,7 +313,7 @@ func TestPage(t *testing.T) {
 	if lang := evaluate[string](t, ctx, `localStorage.getItem('spikegrad.lang')`); lang != "zh" {
 		t.Errorf("localStorage spikegrad.lang = %q, want zh", lang)
 	}
-	shot("browser-zh.png")
+	p.shot(t, "browser-zh.png")
 
 	// 4. A truncated checkpoint: one line in #error, and the page goes on.
 	bad := filepath.Join(t.TempDir(), "truncated.pth")
@@ -281,15 +324,15 @@ func TestPage(t *testing.T) {
 	if err := os.WriteFile(bad, b[:1000], 0o644); err != nil {
 		t.Fatal(err)
 	}
-	upload(t, ctx, "#ckpt-file", bad, "error")
+	upload(t, ctx, "#ckpt-file", bad, "error", time.Minute)
 	msg := evaluate[string](t, ctx, `document.querySelector('#error').hidden ? '' : document.querySelector('#error').textContent`)
 	if msg == "" || strings.Contains(msg, "\n") {
 		t.Errorf("after a truncated checkpoint #error reads %q, want one line", msg)
 	}
 	t.Logf("truncated checkpoint: #error reads %q", msg)
-	shot("browser-error.png")
+	p.shot(t, "browser-error.png")
 
-	upload(t, ctx, "#ckpt-file", filepath.Join(root, "snn", "testdata", c.Ckpt), "ready")
+	upload(t, ctx, "#ckpt-file", filepath.Join(root, "snn", "testdata", c.Ckpt), "ready", time.Minute)
 	if msg := evaluate[string](t, ctx, `document.querySelector('#error').hidden ? '' : document.querySelector('#error').textContent`); msg != "" {
 		t.Errorf("after a good checkpoint #error still reads %q", msg)
 	}
@@ -312,7 +355,7 @@ func TestPage(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.SetValue(chromedp.CSS("#opt-offset"), "0")); err != nil {
 		t.Fatal(err)
 	}
-	compare(t, "run after the errors", clickRun(t, ctx), &c.Want)
+	compare(t, "run after the errors", "PyTorch", clickRun(t, ctx, 3*time.Minute), &c.Want)
 
 	// 5. Cancel: the run stops at once, and the next one works.
 	runs = evaluate[int](t, ctx, `window.spikegrad.runs`)
@@ -328,19 +371,19 @@ func TestPage(t *testing.T) {
 	if n := evaluate[int](t, ctx, `window.spikegrad.runs`); n != runs {
 		t.Errorf("the cancelled run finished anyway (runs %d -> %d)", runs, n)
 	}
-	compare(t, "run after a cancel", clickRun(t, ctx), &c.Want)
-	shot("browser-final.png")
+	compare(t, "run after a cancel", "PyTorch", clickRun(t, ctx, 3*time.Minute), &c.Want)
+	p.shot(t, "browser-final.png")
 
 	// 6. ANN mode (T=0): no paths, the same bars otherwise.
 	if err := chromedp.Do(ctx, chromedp.SetValue(chromedp.CSS("#opt-T"), fmt.Sprint(ann.T))); err != nil {
 		t.Fatal(err)
 	}
-	compare(t, "ANN mode", clickRun(t, ctx), &ann.Want)
+	compare(t, "ANN mode", "PyTorch", clickRun(t, ctx, 3*time.Minute), &ann.Want)
 	checkCharts(t, ctx, len(ann.Want.Layers), false)
 	if hidden := evaluate[bool](t, ctx, `document.querySelector('#paths-box').hidden && !document.querySelector('#ann-note').hidden`); !hidden {
 		t.Errorf("ANN mode: the paths chart is shown, or the ANN note is not")
 	}
-	shot("browser-ann.png")
+	p.shot(t, "browser-ann.png")
 
 	// 7. Drag and drop: the batch on its box, the checkpoint anywhere else.
 	drop(t, ctx, "#data-drop", filepath.Join(root, "snn", "testdata", c.Data))
@@ -349,27 +392,7 @@ func TestPage(t *testing.T) {
 		t.Errorf("after the drops the page shows the files %q", names)
 	}
 
-	errs, foreign, requests, workers := rec.report()
-	for _, e := range errs {
-		t.Errorf("console: %s", e)
-	}
-	for _, u := range foreign {
-		t.Errorf("request outside %s: %s", srv.URL, u)
-	}
-	count := map[string]int{}
-	var order []string
-	for _, u := range requests {
-		u = strings.TrimPrefix(u, srv.URL)
-		if count[u] == 0 {
-			order = append(order, u)
-		}
-		count[u]++
-	}
-	var list []string
-	for _, u := range order {
-		list = append(list, fmt.Sprintf("%s x%d", u, count[u]))
-	}
-	t.Logf("%d requests seen (page and %d workers), none outside %s: %s", len(requests), workers, srv.URL, strings.Join(list, ", "))
+	p.check(t)
 }
 
 // watchWorkers listens to the page's workers too: the engine runs in one, and
@@ -470,24 +493,40 @@ func waitRun(t *testing.T, ctx context.Context, n int, timeout time.Duration) *s
 	return &r
 }
 
-func clickRun(t *testing.T, ctx context.Context) *snn.Result {
+// clickRun clicks Run and waits up to timeout for the run to end.
+func clickRun(t *testing.T, ctx context.Context, timeout time.Duration) *snn.Result {
 	t.Helper()
 	runs := evaluate[int](t, ctx, `window.spikegrad.runs`)
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#run"))); err != nil {
 		t.Fatal(err)
 	}
-	return waitRun(t, ctx, runs, 3*time.Minute)
+	return waitRun(t, ctx, runs, timeout)
 }
 
-// upload chooses a file in a file input and waits for the page to load it
-// into the engine, ending in the state want.
-func upload(t *testing.T, ctx context.Context, input, file, want string) {
+// setOptions fills in the run's settings from c, at offset 0.
+func setOptions(t *testing.T, ctx context.Context, c *fixtureCase) {
+	t.Helper()
+	if err := chromedp.Do(ctx,
+		chromedp.SetValue(chromedp.CSS("#opt-n"), fmt.Sprint(c.N)),
+		chromedp.SetValue(chromedp.CSS("#opt-offset"), "0"),
+		chromedp.SetValue(chromedp.CSS("#opt-T"), fmt.Sprint(c.T)),
+		chromedp.SetValue(chromedp.CSS("#opt-L"), fmt.Sprint(c.L)),
+		chromedp.SetValue(chromedp.CSS("#opt-gamma"), fmt.Sprint(c.Gamma)),
+		chromedp.SetValue(chromedp.CSS("#opt-norm"), c.Norm),
+	); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// upload chooses a file in a file input and waits up to timeout for the page
+// to load it into the engine, ending in the state want.
+func upload(t *testing.T, ctx context.Context, input, file, want string, timeout time.Duration) {
 	t.Helper()
 	loads := evaluate[int](t, ctx, `window.spikegrad.loads`)
 	if err := chromedp.Do(ctx, chromedp.SetUploadFiles(chromedp.CSS(input), []string{file})); err != nil {
 		t.Fatal(err)
 	}
-	if state := waitCount(t, ctx, "loads", loads, time.Minute); state != want {
+	if state := waitCount(t, ctx, "loads", loads, timeout); state != want {
 		t.Fatalf("after choosing %s in %s the state is %q, want %q: %s", filepath.Base(file), input, state, want,
 			evaluate[string](t, ctx, `document.querySelector('#error').textContent`))
 	}
@@ -619,39 +658,40 @@ func maxAbsGrad(r *snn.Result) float64 {
 
 func near(a, b, tol float64) bool { return math.Abs(a-b) <= tol }
 
-// compare checks a page's result against PyTorch's: the loss within 1e-4
-// relative, every grad within 2e-3 of the largest |grad|.
-func compare(t *testing.T, what string, got, want *snn.Result) {
+// compare checks a page's result against a reference's (ref names it:
+// PyTorch, the CLI): the loss within 1e-4 relative, every grad within 2e-3 of
+// the largest |grad|. It returns the largest grad difference.
+func compare(t *testing.T, what, ref string, got, want *snn.Result) (worst float64) {
 	t.Helper()
 	if !near(got.Loss, want.Loss, 1e-4*math.Abs(want.Loss)) {
-		t.Errorf("%s: loss %.7g, PyTorch %.7g", what, got.Loss, want.Loss)
+		t.Errorf("%s: loss %.7g, %s %.7g", what, got.Loss, ref, want.Loss)
 	}
 	if got.T != want.T || got.L != want.L || got.Gamma != want.Gamma || got.N != want.N {
 		t.Errorf("%s: T=%d L=%d gamma=%g n=%d, want T=%d L=%d gamma=%g n=%d", what,
 			got.T, got.L, got.Gamma, got.N, want.T, want.L, want.Gamma, want.N)
 	}
 	if len(got.Layers) != len(want.Layers) {
-		t.Fatalf("%s: %d IF layers, PyTorch %d", what, len(got.Layers), len(want.Layers))
+		t.Fatalf("%s: %d IF layers, %s %d", what, len(got.Layers), ref, len(want.Layers))
 	}
 	tol := 2e-3 * maxAbsGrad(want)
-	worst := 0.0
 	for i, w := range want.Layers {
 		g := got.Layers[i]
 		if g.Name != w.Name || len(g.Grad) != len(w.Grad) || len(g.Thresh) != len(w.Thresh) {
-			t.Errorf("%s: layer %d is %s with %d grads, PyTorch %s with %d", what, i, g.Name, len(g.Grad), w.Name, len(w.Grad))
+			t.Errorf("%s: layer %d is %s with %d grads, %s %s with %d", what, i, g.Name, len(g.Grad), ref, w.Name, len(w.Grad))
 			continue
 		}
 		for j := range w.Grad {
 			d := math.Abs(g.Grad[j] - w.Grad[j])
 			worst = math.Max(worst, d)
 			if d > tol {
-				t.Errorf("%s: %s grad[%d] = %.6g, PyTorch %.6g (tolerance %.3g)", what, w.Name, j, g.Grad[j], w.Grad[j], tol)
+				t.Errorf("%s: %s grad[%d] = %.6g, %s %.6g (tolerance %.3g)", what, w.Name, j, g.Grad[j], ref, w.Grad[j], tol)
 			}
 			if !near(g.Thresh[j], w.Thresh[j], 1e-6*math.Abs(w.Thresh[j])) {
-				t.Errorf("%s: %s thresh[%d] = %.7g, PyTorch %.7g", what, w.Name, j, g.Thresh[j], w.Thresh[j])
+				t.Errorf("%s: %s thresh[%d] = %.7g, %s %.7g", what, w.Name, j, g.Thresh[j], ref, w.Thresh[j])
 			}
 		}
 	}
-	t.Logf("%s: loss %.6f (PyTorch %.6f), largest grad difference %.3g = %.2g of the largest |grad|",
-		what, got.Loss, want.Loss, worst, worst/maxAbsGrad(want))
+	t.Logf("%s: loss %.6f (%s %.6f), largest grad difference %.3g = %.2g of the largest |grad|",
+		what, got.Loss, ref, want.Loss, worst, worst/maxAbsGrad(want))
+	return worst
 }

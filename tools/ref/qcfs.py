@@ -75,6 +75,11 @@ class IF(nn.Module):
         self.split = False
         self.leaves = None
         self.rate = None
+        # keep: record each step's potential before the crossing test (mems)
+        # and d = mem - thresh with its gradient retained (deltas), for the
+        # teaching fixtures (make_teach_fixtures.py).
+        self.keep = False
+        self.mems, self.deltas = [], []
 
     def _th(self, x, path):
         th = self.leaves[path] if self.split else self.thresh
@@ -100,9 +105,15 @@ class IF(nn.Module):
         mem = 0.5 * self._th(x[0], "init")
         out = []
         nspk = 0.0
+        self.mems, self.deltas = [], []
         for t in range(T):
             mem = mem + x[t]
-            s = ZIF.apply(mem - self._th(x[t], "crossing"), self.gamma)
+            d = mem - self._th(x[t], "crossing")
+            if self.keep:
+                d.retain_grad()
+                self.mems.append(mem.detach().clone())
+                self.deltas.append(d)
+            s = ZIF.apply(d, self.gamma)
             nspk += s.detach().double().sum().item()
             out.append(s * self._th(x[t], "amplitude"))
             mem = mem - s * self._th(x[t], "reset")

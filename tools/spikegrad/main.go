@@ -50,6 +50,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	lang := fs.String("lang", "en", "table and report language: en|zh")
 	htmlOut := fs.String("html", "", "also write a standalone HTML report with the charts to `FILE`")
+	fd := fs.Bool("fd", false, "also print \"surrogate gradient vs finite difference: same sign?\" for every IF layer")
+	fdStep := fs.Float64("fd-step", 1e-2, "finite-difference step, as a `fraction` of each layer's mean threshold")
 	echartsJS := fs.String("echarts", "", "ECharts bundle `file` to inline in the -html report (default: from npm ci / make site)")
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("bad flags (see -h)")
@@ -63,6 +65,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	opt := snn.Options{T: *T, L: *L, Gamma: *gamma}
 	if err := opt.Check(); err != nil {
 		return err
+	}
+	if *fd && (!(*fdStep > 0) || *fdStep >= 1) {
+		return fmt.Errorf("-fd-step %g: want a fraction of the threshold between 0 and 1", *fdStep)
 	}
 	var echarts []byte
 	if *htmlOut != "" {
@@ -118,10 +123,22 @@ func run(args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("%s: %v", *htmlOut, err)
 		}
 	}
+	var fds []snn.FD
+	if *fd {
+		if fds, err = net.FiniteDiff(context.Background(), batch.X, batch.Labels, opt, *fdStep, nil, res); err != nil {
+			return err
+		}
+	}
 	if *asJSON {
-		return json.NewEncoder(stdout).Encode(res)
+		return json.NewEncoder(stdout).Encode(struct {
+			*snn.Result
+			FD []snn.FD `json:"fd,omitempty"`
+		}{res, fds})
 	}
 	printTable(stdout, res, ckName, dataName, labels[*lang])
+	if *fd {
+		printFD(stdout, fds, res, *fdStep, fdLabels[*lang])
+	}
 	return nil
 }
 

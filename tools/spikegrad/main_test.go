@@ -190,3 +190,37 @@ func TestHTMLReport(t *testing.T) {
 		t.Errorf("missing bundle: %v", err)
 	}
 }
+
+// TestFD: -fd prints the sign table, in both languages, with the engine's
+// finite differences (checked against PyTorch in snn's TestFiniteDiffAgainstPyTorch).
+func TestFD(t *testing.T) {
+	for lang, title := range map[string]string{"en": "surrogate gradient vs finite difference: same sign?", "zh": "替代梯度与有限差分：符号相同吗？"} {
+		out, _, err := runCLI("-ckpt", testdata+"vgg16_c10.pth", "-data", testdata+"c10.bin", "-n", "8", "-fd", "-lang", lang)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(out, title) || !strings.Contains(out, "classifier.5") {
+			t.Errorf("-fd -lang %s: no table:\n%s", lang, out)
+		}
+	}
+	out, _, err := runCLI("-ckpt", testdata+"vgg16_c10.pth", "-data", testdata+"c10.bin", "-n", "8", "-fd", "-fd-step", "0.02", "-json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		FD []struct {
+			Name  string
+			Agree string
+			H     float64
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got.FD) != 15 || got.FD[0].Agree == "" || got.FD[0].H <= 0 {
+		t.Errorf("-fd -json: %+v", got.FD)
+	}
+	if _, _, err := runCLI("-fd", "-fd-step", "2"); err == nil {
+		t.Error("-fd-step 2 was accepted")
+	}
+}

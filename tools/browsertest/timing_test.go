@@ -1,0 +1,272 @@
+package browsertest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+	"text/tabwriter"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/spikegrad/spikegrad/snn"
+)
+
+// The user's workload, as `make bench` makes it: full-width QCFS VGG16 for
+// CIFAR-10 and a CIFAR-10 python batch of 32 images.
+const (
+	benchCkpt   = "vgg16_full.pth"
+	benchData   = "test_batch"
+	benchLayers = 15 // VGG16's IF layers
+)
+
+// TestFullVGG16 times the user's workload in the page (the engine in
+// WebAssembly, one thread) against the native CLI, and checks that both give
+// the same numbers. It is a benchmark, not a CI test: it runs only when
+// SPIKEGRAD_BENCH names a folder holding vgg16_full.pth and test_batch
+// (make bench makes them), never under CI=true, and it takes a while:
+//
+//	SPIKEGRAD_BENCH=$HOME/.cache/spikegrad-bench go test ./tools/browsertest -run TestFullVGG16 -v -timeout 60m
+func TestFullVGG16(t *testing.T) {
+	if os.Getenv("CI") == "true" {
+		t.Skip("a benchmark, not a CI test")
+	}
+	dir := os.Getenv("SPIKEGRAD_BENCH")
+	if dir == "" {
+		t.Skipf("set SPIKEGRAD_BENCH to a folder holding %s and %s (make bench makes them)", benchCkpt, benchData)
+	}
+	ckpt, data := filepath.Join(dir, benchCkpt), filepath.Join(dir, benchData)
+	for _, f := range []string{ckpt, data} {
+		if _, err := os.Stat(f); err != nil {
+			t.Skipf("SPIKEGRAD_BENCH=%s: %v", dir, err)
+		}
+	}
+	p := startPage(t, 50*time.Minute)
+	ctx := p.ctx
+
+	// The native CLI, built once.
+	cli := filepath.Join(t.TempDir(), "spikegrad")
+	build := exec.Command("go", "build", "-o", cli, "./tools/spikegrad")
+	build.Dir = p.root
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build ./tools/spikegrad: %v\n%s", err, out)
+	}
+	wasm, err := os.Stat(filepath.Join(p.site, "spikegrad.wasm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ckptInfo, err := os.Stat(ckpt)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// 1. The page, up to the demo's bars.
+	start := time.Now()
+	if err := chromedp.Do(ctx, chromedp.Navigate(p.srv.URL+"/")); err != nil {
+		t.Fatal(err)
+	}
+	waitRun(t, ctx, 0, 3*time.Minute)
+	demoWall := time.Since(start)
+	demoBars := evaluate[float64](t, ctx, `window.spikegrad.timings.demoBars`)
+	engineReady := evaluate[float64](t, ctx, `window.spikegrad.timings.engineReady`)
+	t.Logf("demo: bars %.1f s after navigation (page's clock: engine ready %.1f s, bars %.1f s)",
+		demoWall.Seconds(), engineReady/1000, demoBars/1000)
+
+	// 2. The workload's files through the file inputs.
+	t0 := time.Now()
+	upload(t, ctx, "#ckpt-file", ckpt, "ready", 10*time.Minute)
+	ckptLoad := time.Since(t0)
+	t.Logf("%s (%.1f MB) loaded in %.1f s: %s; chromium: %s", benchCkpt, float64(ckptInfo.Size())/1e6, ckptLoad.Seconds(),
+		evaluate[string](t, ctx, `document.querySelector('#ckpt-info').textContent`), chromiumMemory(ctx))
+	t0 = time.Now()
+	upload(t, ctx, "#data-file", data, "ready", time.Minute)
+	t.Logf("%s loaded in %.2f s", benchData, time.Since(t0).Seconds())
+
+	// 3 and 4. n=8 and n=32 in the page, then in the CLI.
+	type timing struct {
+		n                int
+		page, engine     time.Duration // click to state done; the engine's own clock
+		cli              time.Duration // the whole CLI process, reading the files included
+		cliRSS           int64         // KiB
+		worst, worstFrac float64       // largest grad difference, and over the largest |grad|
+	}
+	var runs []timing
+	for _, r := range []struct {
+		n       int
+		timeout time.Duration
+	}{{8, 10 * time.Minute}, {32, 30 * time.Minute}} {
+		setOptions(t, ctx, &fixtureCase{N: r.n, T: 8, L: 4, Gamma: 1, Norm: "auto"})
+		t0 := time.Now()
+		got := clickRun(t, ctx, r.timeout)
+		run := timing{n: r.n, page: time.Since(t0)}
+		run.engine = time.Duration(evaluate[float64](t, ctx, `window.spikegrad.lastRun.seconds`) * float64(time.Second))
+		t.Logf("page n=%d: %.1f s from the click to the bars (engine %.1f s), status %q; chromium: %s",
+			r.n, run.page.Seconds(), run.engine.Seconds(),
+			evaluate[string](t, ctx, `document.querySelector('#status-text').textContent`), chromiumMemory(ctx))
+		if r.n == 32 {
+			p.shot(t, "browser-vgg16.png")
+		}
+
+		var want *snn.Result
+		want, run.cli, run.cliRSS = runCLI(t, cli, ckpt, data, r.n, nil)
+		t.Logf("CLI n=%d: %.1f s, peak RSS %.0f MiB", r.n, run.cli.Seconds(), float64(run.cliRSS)/1024)
+		if len(got.Layers) != benchLayers || len(want.Layers) != benchLayers {
+			t.Errorf("n=%d: %d IF layers in the page, %d in the CLI, want %d", r.n, len(got.Layers), len(want.Layers), benchLayers)
+		}
+		run.worst = compare(t, fmt.Sprintf("page n=%d", r.n), "the CLI", got, want)
+		run.worstFrac = run.worst / maxAbsGrad(want)
+		runs = append(runs, run)
+	}
+	// The page's engine has one thread: the CLI on one too, for the ratio
+	// of WebAssembly to native code.
+	_, cli1, _ := runCLI(t, cli, ckpt, data, 32, []string{"GOMAXPROCS=1"})
+	t.Logf("CLI n=32 with GOMAXPROCS=1: %.1f s", cli1.Seconds())
+	memory := chromiumMemory(ctx)
+
+	// 5. One table.
+	var b strings.Builder
+	w := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	sec := func(d time.Duration) string { return fmt.Sprintf("%.1f s", d.Seconds()) }
+	fmt.Fprintf(w, "\t%s\t%s\t%s\n", "page (wasm)", fmt.Sprintf("CLI (native, %d cores)", runtime.NumCPU()), "page/CLI")
+	fmt.Fprintf(w, "wasm size (site/spikegrad.wasm)\t%d B = %.1f MiB\t\t\n", wasm.Size(), float64(wasm.Size())/(1<<20))
+	fmt.Fprintf(w, "page load to demo bars\t%s (page's clock %.1f s)\t\t\n", sec(demoWall), demoBars/1000)
+	fmt.Fprintf(w, "checkpoint load in the page (%.0f MB)\t%s\t\t\n", float64(ckptInfo.Size())/1e6, sec(ckptLoad))
+	for _, r := range runs {
+		fmt.Fprintf(w, "n=%d, T=8 L=4 gamma=1\t%s (engine %s)\t%s\t%.1fx (engine %.1fx)\n",
+			r.n, sec(r.page), sec(r.engine), sec(r.cli), ratio(r.page, r.cli), ratio(r.engine, r.cli))
+	}
+	last := runs[len(runs)-1]
+	fmt.Fprintf(w, "n=32, CLI with GOMAXPROCS=1\t%s (engine %s)\t%s\t%.1fx (engine %.1fx)\n",
+		sec(last.page), sec(last.engine), sec(cli1), ratio(last.page, cli1), ratio(last.engine, cli1))
+	fmt.Fprintf(w, "n=32 / n=8\t%.2fx\t%.2fx\t\n", ratio(runs[1].page, runs[0].page), ratio(runs[1].cli, runs[0].cli))
+	for _, r := range runs {
+		fmt.Fprintf(w, "largest grad difference, n=%d\t%.3g = %.2g of the largest |grad|\t\t\n", r.n, r.worst, r.worstFrac)
+	}
+	fmt.Fprintf(w, "memory\tchromium %s\tpeak RSS %.0f MiB\t\n", memory, float64(last.cliRSS)/1024)
+	w.Flush()
+	t.Logf("full-width VGG16 (%s, %s); the page's times run from the click to the bars, "+
+		"the CLI's are the whole process, reading the files included:\n%s", benchCkpt, benchData, b.String())
+
+	p.check(t)
+}
+
+// runCLI runs the built CLI on the workload's files with -json, and returns
+// its result, its wall time and its peak RSS in KiB. env is added to the
+// test's environment.
+func runCLI(t *testing.T, cli, ckpt, data string, n int, env []string) (*snn.Result, time.Duration, int64) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	cmd := exec.Command(cli, "-ckpt", ckpt, "-data", data, "-n", strconv.Itoa(n), "-T", "8", "-L", "4", "-gamma", "1", "-json")
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	t0 := time.Now()
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("%s: %v\n%s", strings.Join(cmd.Args, " "), err, stderr.Bytes())
+	}
+	wall := time.Since(t0)
+	var r snn.Result
+	if err := json.Unmarshal(stdout.Bytes(), &r); err != nil {
+		t.Fatalf("the CLI's -json output: %v", err)
+	}
+	return &r, wall, maxRSS(cmd.ProcessState)
+}
+
+func ratio(a, b time.Duration) float64 { return a.Seconds() / b.Seconds() }
+
+// maxRSS is an ended process's peak RSS as getrusage reports it (KiB on
+// Linux), or 0 where the system does not say.
+func maxRSS(st *os.ProcessState) int64 {
+	v := reflect.ValueOf(st.SysUsage())
+	if v.Kind() == reflect.Pointer && !v.IsNil() {
+		if f := v.Elem().FieldByName("Maxrss"); f.IsValid() && f.CanInt() {
+			return f.Int()
+		}
+	}
+	return 0
+}
+
+// chromiumMemory reads /proc (Linux) for chromium's biggest process (the
+// page's renderer, which runs the engine's worker, unless something else is
+// bigger) and says its peak and current RSS (VmHWM, VmRSS).
+func chromiumMemory(ctx context.Context) string {
+	c := chromedp.FromContext(ctx)
+	if c == nil || c.Browser == nil || c.Browser.Process() == nil {
+		return "(memory unknown)"
+	}
+	root := c.Browser.Process().Pid
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return "(memory unknown: no /proc)"
+	}
+	parent := map[int]int{}
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...; comm may hold spaces and parentheses.
+		s := string(b)
+		f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+		if len(f) > 1 {
+			parent[pid], _ = strconv.Atoi(f[1])
+		}
+	}
+	under := func(pid int) bool {
+		for ; pid > 1; pid = parent[pid] {
+			if pid == root {
+				return true
+			}
+		}
+		return false
+	}
+	var peak, now int64
+	kind := ""
+	for pid := range parent {
+		if !under(pid) {
+			continue
+		}
+		status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+		if err != nil {
+			continue
+		}
+		kib := map[string]int64{}
+		for _, line := range strings.Split(string(status), "\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok && (k == "VmHWM" || k == "VmRSS") {
+				kib[k], _ = strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			}
+		}
+		if kib["VmHWM"] > peak {
+			peak, now, kind = kib["VmHWM"], kib["VmRSS"], processType(pid)
+		}
+	}
+	if peak == 0 {
+		return "(memory unknown)"
+	}
+	return fmt.Sprintf("%s peak RSS %.0f MiB, now %.0f MiB", kind, float64(peak)/1024, float64(now)/1024)
+}
+
+// processType is chromium's --type= of a process: renderer, gpu-process...;
+// the browser itself has none. Chromium's children rewrite their command
+// line as one string with spaces.
+func processType(pid int) string {
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	for _, arg := range strings.Fields(strings.ReplaceAll(string(b), "\x00", " ")) {
+		if v, ok := strings.CutPrefix(arg, "--type="); ok {
+			return v
+		}
+	}
+	return "browser"
+}
