@@ -189,19 +189,26 @@ func run(_ js.Value, args []js.Value) any {
 	return js.Global().Get("Promise").New(handler)
 }
 
-func runJob(set string, progress js.Value) (any, error) {
+// prepare reads the page's settings over the defaults in s and takes the
+// images they ask for from the loaded batch.
+func prepare(set string, s *settings) (snn.Options, *job.Batch, error) {
 	if net == nil || data == nil {
-		return nil, fmt.Errorf("load a checkpoint and a batch first")
+		return snn.Options{}, nil, fmt.Errorf("load a checkpoint and a batch first")
 	}
-	s := settings{N: 32, T: 8, L: 4, Gamma: 1, Norm: "auto"}
-	if err := json.Unmarshal([]byte(set), &s); err != nil {
-		return nil, fmt.Errorf("settings: %v", err)
+	if err := json.Unmarshal([]byte(set), s); err != nil {
+		return snn.Options{}, nil, fmt.Errorf("settings: %v", err)
 	}
 	opt := snn.Options{T: s.T, L: s.L, Gamma: s.Gamma}
 	if err := opt.Check(); err != nil {
-		return nil, err
+		return snn.Options{}, nil, err
 	}
 	b, err := job.Images(dataName, data, net, s.Offset, s.N, s.Norm)
+	return opt, b, err
+}
+
+func runJob(set string, progress js.Value) (any, error) {
+	s := settings{N: 32, T: 8, L: 4, Gamma: 1, Norm: "auto"}
+	opt, b, err := prepare(set, &s)
 	if err != nil {
 		return nil, err
 	}
@@ -255,18 +262,8 @@ func promise(f func(set string) (any, error)) func(js.Value, []js.Value) any {
 // teach runs one of the teaching calls on the loaded checkpoint and batch.
 func teach(op string) func(set string) (any, error) {
 	return func(set string) (any, error) {
-		if net == nil || data == nil {
-			return nil, fmt.Errorf("load a checkpoint and a batch first")
-		}
 		s := settings{N: 32, T: 8, L: 4, Gamma: 1, Norm: "auto", FDStep: 1e-2, LR: 0.1, Steps: 1}
-		if err := json.Unmarshal([]byte(set), &s); err != nil {
-			return nil, fmt.Errorf("settings: %v", err)
-		}
-		opt := snn.Options{T: s.T, L: s.L, Gamma: s.Gamma}
-		if err := opt.Check(); err != nil {
-			return nil, err
-		}
-		b, err := job.Images(dataName, data, net, s.Offset, s.N, s.Norm)
+		opt, b, err := prepare(set, &s)
 		if err != nil {
 			return nil, err
 		}
