@@ -34,6 +34,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/spikegrad/spikegrad/snn"
+	"github.com/spikegrad/spikegrad/snn/fixture"
 	"github.com/spikegrad/spikegrad/tools/serve/serve"
 )
 
@@ -46,17 +47,7 @@ const (
 	annCase = "c10_ann"
 )
 
-type fixtureCase struct {
-	Name  string     `json:"name"`
-	Ckpt  string     `json:"ckpt"`
-	Data  string     `json:"data"`
-	N     int        `json:"n"`
-	T     int        `json:"T"`
-	L     int        `json:"L"`
-	Gamma float64    `json:"gamma"`
-	Norm  string     `json:"norm"`
-	Want  snn.Result `json:"want"`
-}
+type fixtureCase = fixture.Case
 
 // recorder keeps what the page and its workers must not do: write errors to
 // the console, throw, or ask any origin but the test server.
@@ -441,21 +432,11 @@ func watchWorkers(t *testing.T, ctx context.Context, rec *recorder) {
 }
 
 func loadCase(t *testing.T, root, name string) *fixtureCase {
-	b, err := os.ReadFile(filepath.Join(root, "snn", "testdata", "cases.json"))
+	c, err := fixture.Find(filepath.Join(root, "snn", "testdata"), name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var f struct{ Cases []fixtureCase }
-	if err := json.Unmarshal(b, &f); err != nil {
-		t.Fatal(err)
-	}
-	for i := range f.Cases {
-		if f.Cases[i].Name == name {
-			return &f.Cases[i]
-		}
-	}
-	t.Fatalf("snn/testdata/cases.json has no case %s", name)
-	return nil
+	return c
 }
 
 func evaluate[T any](t *testing.T, ctx context.Context, expr string) T {
