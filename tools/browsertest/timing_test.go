@@ -98,6 +98,7 @@ func TestFullVGG16(t *testing.T) {
 		n                int
 		page, engine     time.Duration // click to state done; the engine's own clock
 		detail           time.Duration // the teaching views' detail call after the bars
+		slider           time.Duration // one slider re-run (forward only), the page's clock
 		cli              time.Duration // the whole CLI process, reading the files included
 		cliRSS           int64         // KiB
 		worst, worstFrac float64       // largest grad difference, and over the largest |grad|
@@ -122,6 +123,14 @@ func TestFullVGG16(t *testing.T) {
 		// wait for the teaching views' call that follows the bars.
 		run.detail = waitDetail(t, ctx, r.timeout)
 		t.Logf("page n=%d: the teaching detail ended %.1f s after the bars", r.n, run.detail.Seconds())
+		if r.n == 8 {
+			// One slider re-run: +10% on the teaching view's layer, forward only.
+			before := evaluate[int](t, ctx, `window.spikegrad.teach.forwards`)
+			evaluate[bool](t, ctx, `(() => { const s = document.querySelector('#teach-slider'); s.value = '10'; s.dispatchEvent(new Event('input')); return true; })()`)
+			waitTeach(t, ctx, "forwards", before)
+			run.slider = time.Duration(evaluate[float64](t, ctx, `window.spikegrad.teach.slider.ms`) * float64(time.Millisecond))
+			t.Logf("page n=%d: one slider re-run (forward only) %.1f s", r.n, run.slider.Seconds())
+		}
 
 		var want *snn.Result
 		want, run.cli, run.cliRSS = runCLI(t, cli, ckpt, data, r.n, nil)
@@ -154,6 +163,9 @@ func TestFullVGG16(t *testing.T) {
 	for _, r := range runs {
 		if r.detail > 0 {
 			fmt.Fprintf(w, "n=%d, teaching detail after the bars\t%s\t\t\n", r.n, sec(r.detail))
+		}
+		if r.slider > 0 {
+			fmt.Fprintf(w, "n=%d, one slider re-run (forward only)\t%s\t\t\n", r.n, sec(r.slider))
 		}
 	}
 	last := runs[len(runs)-1]
