@@ -12,20 +12,28 @@ import (
 
 // Module is one entry of an architecture description: a module of the
 // network, in order, named by its state_dict prefix. The facts a state_dict
-// lacks (kernel stride and padding, pooling) are written here.
+// lacks (kernel stride and padding, pooling, flatten, residual joins) are
+// written here. A residual join is a pair: "save" keeps the activation at
+// that point under Name, and a later "add" adds to the current activation
+// the saved one, passed through its own Modules (a shortcut convolution and
+// BatchNorm) when it has any.
 type Module struct {
-	Kind   string `json:"kind"`             // conv, bn, if, linear, avgpool, flatten
-	Key    string `json:"key,omitempty"`    // state_dict prefix, e.g. "layer1.0"
-	Stride int    `json:"stride,omitempty"` // conv, avgpool
-	Pad    int    `json:"pad,omitempty"`    // conv
-	Kernel int    `json:"kernel,omitempty"` // avgpool (conv kernels come from the weights)
+	Kind    string   `json:"kind"`              // conv, bn, if, linear, avgpool, maxpool, adaptiveavgpool, flatten, save, add
+	Key     string   `json:"key,omitempty"`     // state_dict prefix, e.g. "layer1.0"
+	Stride  int      `json:"stride,omitempty"`  // conv, avgpool, maxpool (pools: default the kernel)
+	Pad     int      `json:"pad,omitempty"`     // conv, maxpool
+	Kernel  int      `json:"kernel,omitempty"`  // avgpool, maxpool (conv kernels come from the weights)
+	Name    string   `json:"name,omitempty"`    // save: the name an add refers to
+	From    string   `json:"from,omitempty"`    // add: the save it adds
+	Modules []Module `json:"modules,omitempty"` // add: the shortcut's modules (none: identity)
 }
 
-// Arch is an architecture description: the input size and the modules in order.
+// Arch is an architecture description: the input size and the modules in
+// order. Classes may be left 0: the last Linear layer says it.
 type Arch struct {
 	Name    string   `json:"name"`
 	Input   [3]int   `json:"input"` // C, H, W
-	Classes int      `json:"classes"`
+	Classes int      `json:"classes,omitempty"`
 	Modules []Module `json:"modules"`
 }
 
@@ -68,12 +76,7 @@ func RecogniseVGG(p Params) (*Arch, error) {
 	}
 	seen := map[string]bool{}
 	var mods []entry
-	keys := make([]string, 0, len(p))
-	for k := range p {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range sortedKeys(p) {
 		var block, index int
 		var prefix string
 		if m := vggFeature.FindStringSubmatch(k); m != nil {
@@ -185,4 +188,134 @@ func moduleKind(p Params, prefix string) (string, error) {
 		return "bn", nil
 	}
 	return "", fmt.Errorf("%s.weight has shape %v, which is not a conv, BatchNorm or Linear weight", prefix, w.Shape)
+}
+
+var (
+	resStem  = regexp.MustCompile(`^conv1\.(\d+)\.([a-z_]+)$`)
+	resBlock = regexp.MustCompile(`^conv([2-5])_x\.(\d+)\.(residual_function\.\d+|shortcut\.\d+|act|relu)\.([a-z_]+)$`)
+	resHead  = regexp.MustCompile(`^fc\.([a-z_]+)$`)
+)
+
+// RecogniseResNet reads a QCFS ResNet (Models/ResNet.py: stem conv1.{0 conv,
+// 1 BN, 2 IF}; stages conv2_x.. of BasicBlocks residual_function.{0 conv,
+// 1 BN, 2 IF, 3 conv, 4 BN} plus an optional shortcut.{0 conv1x1, 1 BN},
+// joined by an IF named act (relu in older code); then global average
+// pooling and fc) from its keys and shapes. The first stage keeps the
+// resolution, each later one halves it in its first block. A 7x7 stem is
+// the ImageNet one: stride 2, padding 3, then MaxPool2d(3, 2, 1).
+func RecogniseResNet(p Params) (*Arch, error) {
+	type block struct {
+		stage, index int
+		join         string // act or relu
+		short        bool
+	}
+	blocks := map[[2]int]*block{}
+	stem := map[int]bool{}
+	for _, k := range sortedKeys(p) {
+		switch m := resBlock.FindStringSubmatch(k); {
+		case m != nil:
+			st, _ := strconv.Atoi(m[1])
+			ix, _ := strconv.Atoi(m[2])
+			b := blocks[[2]int{st, ix}]
+			if b == nil {
+				b = &block{stage: st, index: ix}
+				blocks[[2]int{st, ix}] = b
+			}
+			switch {
+			case m[3] == "act" || m[3] == "relu":
+				b.join = m[3]
+			case strings.HasPrefix(m[3], "shortcut."):
+				b.short = true
+			}
+		case resStem.MatchString(k):
+			i, _ := strconv.Atoi(resStem.FindStringSubmatch(k)[1])
+			stem[i] = true
+		case resHead.MatchString(k):
+		default:
+			return nil, fmt.Errorf("not a QCFS ResNet: unexpected key %q", k)
+		}
+	}
+	w := p["conv1.0.weight"]
+	if w == nil || len(w.Shape) != 4 || !stem[1] || !stem[2] {
+		return nil, fmt.Errorf("not a QCFS ResNet: want a stem conv1.0 (conv), conv1.1 (BN), conv1.2 (IF)")
+	}
+	if p["fc.weight"] == nil {
+		return nil, fmt.Errorf("not a QCFS ResNet: no fc.weight")
+	}
+	order := make([]*block, 0, len(blocks))
+	for _, b := range blocks {
+		order = append(order, b)
+	}
+	sort.Slice(order, func(i, j int) bool {
+		if order[i].stage != order[j].stage {
+			return order[i].stage < order[j].stage
+		}
+		return order[i].index < order[j].index
+	})
+	a := &Arch{Input: [3]int{3, 32, 32}}
+	switch k := w.Shape[2]; k {
+	case 3:
+		a.Modules = append(a.Modules, Module{Kind: "conv", Key: "conv1.0", Stride: 1, Pad: 1})
+	case 7:
+		a.Input = [3]int{3, 224, 224}
+		a.Modules = append(a.Modules, Module{Kind: "conv", Key: "conv1.0", Stride: 2, Pad: 3})
+	default:
+		return nil, fmt.Errorf("not a QCFS ResNet: conv1.0.weight has shape %v, want a 3x3 (CIFAR) or 7x7 (ImageNet) kernel", w.Shape)
+	}
+	a.Modules = append(a.Modules, Module{Kind: "bn", Key: "conv1.1"}, Module{Kind: "if", Key: "conv1.2"})
+	if a.Input[1] == 224 {
+		a.Modules = append(a.Modules, Module{Kind: "maxpool", Kernel: 3, Stride: 2, Pad: 1})
+	}
+	first := 0
+	counts := map[int]int{}
+	for n, b := range order {
+		if n > 0 && b.stage != order[n-1].stage+1 && b.stage != order[n-1].stage {
+			return nil, fmt.Errorf("not a QCFS ResNet: stage conv%d_x follows conv%d_x", b.stage, order[n-1].stage)
+		}
+		if b.index != counts[b.stage] {
+			return nil, fmt.Errorf("not a QCFS ResNet: conv%d_x.%d is missing", b.stage, counts[b.stage])
+		}
+		counts[b.stage]++
+		if first == 0 {
+			first = b.stage
+		}
+		if b.join == "" {
+			return nil, fmt.Errorf("not a QCFS ResNet: conv%d_x.%d has no act (IF) after its sum", b.stage, b.index)
+		}
+		pre := fmt.Sprintf("conv%d_x.%d", b.stage, b.index)
+		stride := 1
+		if b.index == 0 && b.stage != first {
+			stride = 2
+		}
+		add := Module{Kind: "add", From: pre}
+		if b.short {
+			add.Modules = []Module{{Kind: "conv", Key: pre + ".shortcut.0", Stride: stride}, {Kind: "bn", Key: pre + ".shortcut.1"}}
+		}
+		a.Modules = append(a.Modules,
+			Module{Kind: "save", Name: pre},
+			Module{Kind: "conv", Key: pre + ".residual_function.0", Stride: stride, Pad: 1},
+			Module{Kind: "bn", Key: pre + ".residual_function.1"},
+			Module{Kind: "if", Key: pre + ".residual_function.2"},
+			Module{Kind: "conv", Key: pre + ".residual_function.3", Stride: 1, Pad: 1},
+			Module{Kind: "bn", Key: pre + ".residual_function.4"},
+			add,
+			Module{Kind: "if", Key: pre + "." + b.join},
+		)
+	}
+	if len(order) == 0 {
+		return nil, fmt.Errorf("not a QCFS ResNet: no conv2_x blocks")
+	}
+	a.Modules = append(a.Modules, Module{Kind: "adaptiveavgpool"}, Module{Kind: "flatten"}, Module{Kind: "linear", Key: "fc"})
+	a.Classes = p["fc.weight"].Shape[0]
+	a.Name = fmt.Sprintf("resnet%d", 2+2*len(order)) // two convolutions a block, the stem and fc
+	return a, nil
+}
+
+func sortedKeys(p Params) []string {
+	keys := make([]string, 0, len(p))
+	for k := range p {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }

@@ -36,7 +36,8 @@ func TestNotRecognised(t *testing.T) {
 		sd   *pth.StateDict
 		want string
 	}{
-		{dict("conv1.0.weight", tensor(64, 3, 3, 3), "fc.weight", tensor(10, 512)), `"conv1.0.weight"`},
+		{dict("conv1.0.weight", tensor(64, 3, 3, 3), "fc.weight", tensor(10, 512)), "conv1.2 (IF)"},
+		{dict("features.0.weight", tensor(64, 3, 3, 3), "fc.weight", tensor(10, 512)), `"features.0.weight"`},
 		{dict(), "(none)"},
 		{dict("layer1.0.weight", tensor(4, 3, 3, 3), "layer1.0.bias", tensor(4), "layer1.2.thresh", tensor(1),
 			"features.0.weight", tensor(4, 4, 3, 3)), `"features.0.weight"`},

@@ -180,6 +180,59 @@ func avgpoolBackward(l *Layer, T int, gout, gin []float32) {
 	}
 }
 
+// maxpoolForward takes the largest value of every K x K window (padding
+// never wins) and keeps, for the backward, the input position it came from.
+// On ties the first in scan order wins, as in PyTorch: spikes tie often.
+func maxpoolForward(l *Layer, T int, in, out []float32, arg []int32) {
+	H, W, Ho, Wo, k := l.In.H, l.In.W, l.Out.H, l.Out.W, l.K
+	for pl := 0; pl < l.In.C*T; pl++ {
+		src := in[pl*H*W : (pl+1)*H*W]
+		dst := out[pl*Ho*Wo : (pl+1)*Ho*Wo]
+		at := arg[pl*Ho*Wo : (pl+1)*Ho*Wo]
+		for oy := 0; oy < Ho; oy++ {
+			for ox := 0; ox < Wo; ox++ {
+				best, bi := float32(math.Inf(-1)), int32(-1)
+				for ky := 0; ky < k; ky++ {
+					iy := oy*l.Stride - l.Pad + ky
+					if iy < 0 || iy >= H {
+						continue
+					}
+					for kx := 0; kx < k; kx++ {
+						ix := ox*l.Stride - l.Pad + kx
+						if ix < 0 || ix >= W {
+							continue
+						}
+						if v := src[iy*W+ix]; v > best || bi < 0 {
+							best, bi = v, int32(iy*W+ix)
+						}
+					}
+				}
+				dst[oy*Wo+ox], at[oy*Wo+ox] = best, bi
+			}
+		}
+	}
+}
+
+// maxpoolBackward sends each window's gradient to the position that won it.
+func maxpoolBackward(l *Layer, T int, gout, gin []float32, arg []int32) {
+	H, W, Ho, Wo := l.In.H, l.In.W, l.Out.H, l.Out.W
+	clear(gin[:l.In.C*T*H*W])
+	for pl := 0; pl < l.In.C*T; pl++ {
+		dst := gin[pl*H*W : (pl+1)*H*W]
+		for p, g := range gout[pl*Ho*Wo : (pl+1)*Ho*Wo] {
+			dst[arg[pl*Ho*Wo+p]] += g
+		}
+	}
+}
+
+// add sums two activations into out (a residual join's forward; its
+// backward hands the same gradient to both branches).
+func add(a, b, out []float32) {
+	for i := range out {
+		out[i] = a[i] + b[i]
+	}
+}
+
 // ifPaths holds one IF layer's dL/dthresh, split by the four places the
 // threshold enters (SEMANTICS.md), one entry per threshold value.
 type ifPaths struct {

@@ -1,6 +1,8 @@
 package snn
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"math"
 	"strings"
@@ -19,15 +21,17 @@ func (s Shape) Size() int { return s.C * s.H * s.W }
 // Layer is one step of the network as the engine runs it. BatchNorm is folded
 // into the convolution before it and Dropout is gone (eval mode).
 type Layer struct {
-	Kind    string // conv, linear, if, avgpool, flatten
+	Kind    string // conv, linear, if, avgpool, maxpool, flatten, save, add
 	Name    string // state_dict prefix (IF layers are reported by it)
 	In, Out Shape
-	K       int       // conv kernel, avgpool window
-	Stride  int       // conv, avgpool
-	Pad     int       // conv
+	K       int       // conv kernel, pooling window
+	Stride  int       // conv, pooling
+	Pad     int       // conv, maxpool
 	W, B    []float32 // conv [Cout][Cin*K*K], linear [Out][In]
 	WT      []float32 // W transposed, [Cin*K*K][Cout] or [In][Out], for sparse inputs
 	Thresh  []float32 // if: one value, or one per channel
+	Tap     int       // add: the index of its save layer
+	Sub     []Layer   // add: the shortcut's layers, run on the saved activation
 }
 
 // Net is a network ready to run.
@@ -48,13 +52,58 @@ func (n *Net) IFLayers() []int {
 }
 
 // Build makes a Net from an architecture description and its parameters,
-// checking every shape against the description as it goes.
+// checking every shape against the description as it goes. Every network,
+// recognised or described by hand, is built here.
 func Build(a *Arch, p Params) (*Net, error) {
-	n := &Net{Arch: a}
-	cur := Shape{a.Input[0], a.Input[1], a.Input[2]}
-	flat := false
+	for _, v := range a.Input {
+		if v < 1 || v > 4096 {
+			return nil, fmt.Errorf("input size %v: each of C, H, W must be between 1 and 4096", a.Input)
+		}
+	}
+	b := &builder{p: p, saves: map[string]int{}}
+	layers, out, err := b.modules(a.Modules, Shape{a.Input[0], a.Input[1], a.Input[2]}, false, nil)
+	if err != nil {
+		return nil, err
+	}
+	n := &Net{Arch: a, Layers: layers}
+	if len(n.IFLayers()) == 0 {
+		return nil, fmt.Errorf("the network has no IF layer")
+	}
+	if last := n.Layers[len(n.Layers)-1]; last.Kind != "linear" {
+		return nil, fmt.Errorf("the network ends in %s, not in a Linear layer", last.Kind)
+	}
+	if a.Classes == 0 {
+		a.Classes = out.C
+	} else if a.Classes != out.C {
+		return nil, fmt.Errorf("the description says %d classes, the last Linear layer has %d outputs", a.Classes, out.C)
+	}
+	return n, nil
+}
+
+// builder turns modules into layers; saves maps a save's name to its layer
+// index, for the adds that refer to it.
+type builder struct {
+	p     Params
+	saves map[string]int
+}
+
+// modules builds a list of modules from the input shape cur. top is nil for
+// the network's own list; an add's shortcut modules are built with top set
+// to the layers so far (they may not save, add or hold an IF).
+func (b *builder) modules(mods []Module, cur Shape, flat bool, top []Layer) ([]Layer, Shape, error) {
+	var ls []Layer
+	prev := func() string {
+		for _, all := range [][]Layer{ls, top} {
+			for i := len(all) - 1; i >= 0; i-- {
+				if all[i].Name != "" {
+					return all[i].Name
+				}
+			}
+		}
+		return "the input"
+	}
 	param := func(key string, shape ...int) (*pth.Tensor, error) {
-		t := p[key]
+		t := b.p[key]
 		if t == nil {
 			return nil, fmt.Errorf("missing %s", key)
 		}
@@ -63,107 +112,156 @@ func Build(a *Arch, p Params) (*Net, error) {
 		}
 		return t, nil
 	}
-	for i := 0; i < len(a.Modules); i++ {
-		m := a.Modules[i]
+	for i := 0; i < len(mods); i++ {
+		m := mods[i]
 		l := Layer{Kind: m.Kind, Name: m.Key, In: cur}
 		switch m.Kind {
 		case "conv":
 			if flat {
-				return nil, fmt.Errorf("%s: convolution after flatten", m.Key)
+				return nil, cur, fmt.Errorf("%s: convolution after flatten", m.Key)
 			}
 			w, err := param(m.Key + ".weight")
 			if err != nil {
-				return nil, err
+				return nil, cur, err
 			}
 			if len(w.Shape) != 4 || w.Shape[1] != cur.C || w.Shape[2] != w.Shape[3] {
-				return nil, fmt.Errorf("%s.weight has shape %v, want [* %d k k] (input has %d channels)", m.Key, w.Shape, cur.C, cur.C)
+				return nil, cur, fmt.Errorf("%s.weight has shape %v, want [* %d k k] (input has %d channels)", m.Key, w.Shape, cur.C, cur.C)
 			}
 			cout, k := w.Shape[0], w.Shape[2]
 			stride := max(m.Stride, 1)
+			if m.Pad < 0 || m.Pad >= k {
+				return nil, cur, fmt.Errorf("%s: padding %d for a %dx%d kernel", m.Key, m.Pad, k, k)
+			}
 			l.K, l.Stride, l.Pad = k, stride, m.Pad
 			l.Out = Shape{cout, (cur.H+2*m.Pad-k)/stride + 1, (cur.W+2*m.Pad-k)/stride + 1}
-			if l.Out.H <= 0 || l.Out.W <= 0 {
-				return nil, fmt.Errorf("%s: a %dx%d input is too small for a %dx%d kernel", m.Key, cur.H, cur.W, k, k)
+			if cur.H+2*m.Pad < k || cur.W+2*m.Pad < k {
+				return nil, cur, fmt.Errorf("%s: a %dx%d input is too small for a %dx%d kernel", m.Key, cur.H, cur.W, k, k)
 			}
 			l.W = append([]float32(nil), w.Data...)
 			l.B = make([]float32, cout)
-			if b := p[m.Key+".bias"]; b != nil {
-				if !sameShape(b.Shape, []int{cout}) {
-					return nil, fmt.Errorf("%s.bias has shape %v, want [%d]", m.Key, b.Shape, cout)
+			if bias := b.p[m.Key+".bias"]; bias != nil {
+				if !sameShape(bias.Shape, []int{cout}) {
+					return nil, cur, fmt.Errorf("%s.bias has shape %v, want [%d]", m.Key, bias.Shape, cout)
 				}
-				copy(l.B, b.Data)
+				copy(l.B, bias.Data)
 			}
-			if i+1 < len(a.Modules) && a.Modules[i+1].Kind == "bn" {
+			if i+1 < len(mods) && mods[i+1].Kind == "bn" {
 				i++
-				if err := foldBN(&l, a.Modules[i].Key, param); err != nil {
-					return nil, err
+				if err := foldBN(&l, mods[i].Key, param); err != nil {
+					return nil, cur, err
 				}
 			}
 		case "bn":
-			return nil, fmt.Errorf("%s: BatchNorm must follow a convolution", m.Key)
+			return nil, cur, fmt.Errorf("%s: BatchNorm must follow a convolution", m.Key)
 		case "linear":
 			w, err := param(m.Key + ".weight")
 			if err != nil {
-				return nil, err
+				return nil, cur, err
 			}
 			if !flat {
-				return nil, fmt.Errorf("%s: Linear before flatten", m.Key)
+				return nil, cur, fmt.Errorf("%s: Linear before flatten", m.Key)
 			}
 			if len(w.Shape) != 2 || w.Shape[1] != cur.Size() {
-				return nil, fmt.Errorf("%s.weight has shape %v, want [* %d]", m.Key, w.Shape, cur.Size())
+				return nil, cur, fmt.Errorf("%s.weight has shape %v, want [* %d]", m.Key, w.Shape, cur.Size())
 			}
 			l.Out = Shape{w.Shape[0], 1, 1}
 			l.W = w.Data
 			l.B = make([]float32, w.Shape[0])
-			if b := p[m.Key+".bias"]; b != nil {
-				if !sameShape(b.Shape, []int{w.Shape[0]}) {
-					return nil, fmt.Errorf("%s.bias has shape %v, want [%d]", m.Key, b.Shape, w.Shape[0])
+			if bias := b.p[m.Key+".bias"]; bias != nil {
+				if !sameShape(bias.Shape, []int{w.Shape[0]}) {
+					return nil, cur, fmt.Errorf("%s.bias has shape %v, want [%d]", m.Key, bias.Shape, w.Shape[0])
 				}
-				copy(l.B, b.Data)
+				copy(l.B, bias.Data)
 			}
 		case "if":
+			if top != nil {
+				return nil, cur, fmt.Errorf("%s: an IF layer inside a shortcut is not supported", m.Key)
+			}
 			t, err := param(m.Key + ".thresh")
 			if err != nil {
-				return nil, err
+				return nil, cur, err
 			}
 			if len(t.Data) != 1 && len(t.Data) != cur.C {
-				return nil, fmt.Errorf("%s.thresh has shape %v, want [1] or [%d]", m.Key, t.Shape, cur.C)
+				return nil, cur, fmt.Errorf("%s.thresh has shape %v, want [1] or [%d]", m.Key, t.Shape, cur.C)
 			}
 			for _, v := range t.Data {
 				if !(v > 0) || math.IsInf(float64(v), 0) {
-					return nil, fmt.Errorf("%s.thresh is %g: a threshold must be positive and finite", m.Key, v)
+					return nil, cur, fmt.Errorf("%s.thresh is %g: a threshold must be positive and finite", m.Key, v)
 				}
 			}
 			l.Thresh = append([]float32(nil), t.Data...)
 			l.Out = cur
-		case "avgpool":
-			k := max(m.Kernel, 1)
-			stride := max(m.Stride, k)
-			l.K, l.Stride = k, stride
-			l.Out = Shape{cur.C, (cur.H-k)/stride + 1, (cur.W-k)/stride + 1}
-			if cur.H < k || cur.W < k {
-				return nil, fmt.Errorf("avgpool after %s: a %dx%d input is smaller than the %dx%d window", prevName(n), cur.H, cur.W, k, k)
+		case "avgpool", "maxpool":
+			if flat {
+				return nil, cur, fmt.Errorf("%s after flatten", m.Kind)
 			}
+			k := max(m.Kernel, 1)
+			stride := m.Stride
+			if stride <= 0 {
+				stride = k
+			}
+			pad := m.Pad
+			if m.Kind == "avgpool" {
+				pad = 0 // not supported: QCFS's AvgPool2d(2) has none
+			}
+			if pad < 0 || 2*pad > k {
+				return nil, cur, fmt.Errorf("%s after %s: padding %d for a %dx%d window", m.Kind, prev(), pad, k, k)
+			}
+			l.K, l.Stride, l.Pad = k, stride, pad
+			if cur.H+2*pad < k || cur.W+2*pad < k {
+				return nil, cur, fmt.Errorf("%s after %s: a %dx%d input is smaller than the %dx%d window", m.Kind, prev(), cur.H, cur.W, k, k)
+			}
+			l.Out = Shape{cur.C, (cur.H+2*pad-k)/stride + 1, (cur.W+2*pad-k)/stride + 1}
+		case "adaptiveavgpool":
+			// AdaptiveAvgPool2d((1, 1)): the mean of each channel's plane.
+			if flat || cur.H != cur.W {
+				return nil, cur, fmt.Errorf("adaptiveavgpool after %s: the input is %dx%d, want a square plane", prev(), cur.H, cur.W)
+			}
+			l.Kind, l.K, l.Stride = "avgpool", cur.H, cur.H
+			l.Out = Shape{cur.C, 1, 1}
 		case "flatten":
 			flat = true
 			l.Out = Shape{cur.Size(), 1, 1}
+		case "save":
+			if top != nil {
+				return nil, cur, fmt.Errorf("save %q inside a shortcut", m.Name)
+			}
+			if m.Name == "" {
+				return nil, cur, fmt.Errorf("a save after %s has no name", prev())
+			}
+			if _, dup := b.saves[m.Name]; dup {
+				return nil, cur, fmt.Errorf("save %q appears twice", m.Name)
+			}
+			b.saves[m.Name] = len(ls)
+			l.Out = cur
+		case "add":
+			if top != nil {
+				return nil, cur, fmt.Errorf("add inside a shortcut")
+			}
+			tap, ok := b.saves[m.From]
+			if !ok {
+				return nil, cur, fmt.Errorf("add after %s: no earlier save named %q", prev(), m.From)
+			}
+			sub, sc, err := b.modules(m.Modules, ls[tap].Out, flat, ls)
+			if err != nil {
+				return nil, cur, err
+			}
+			if sc != cur {
+				return nil, cur, fmt.Errorf("add after %s: the shortcut from %q gives %dx%dx%d, the main path %dx%dx%d",
+					prev(), m.From, sc.C, sc.H, sc.W, cur.C, cur.H, cur.W)
+			}
+			l.Tap, l.Sub, l.Out = tap, sub, cur
 		default:
-			return nil, fmt.Errorf("unknown module kind %q", m.Kind)
+			return nil, cur, fmt.Errorf("unknown module kind %q", m.Kind)
 		}
 		if l.Kind == "conv" || l.Kind == "linear" {
 			l.WT = make([]float32, len(l.W))
 			transpose(l.WT, l.W, l.Out.C, len(l.W)/l.Out.C)
 		}
-		n.Layers = append(n.Layers, l)
+		ls = append(ls, l)
 		cur = l.Out
 	}
-	if len(n.IFLayers()) == 0 {
-		return nil, fmt.Errorf("the network has no IF layer")
-	}
-	if last := n.Layers[len(n.Layers)-1]; last.Kind != "linear" {
-		return nil, fmt.Errorf("the network ends in %s, not in a Linear layer", last.Kind)
-	}
-	return n, nil
+	return ls, cur, nil
 }
 
 // foldBN folds eval-mode BatchNorm into the convolution: y = (conv+b-mean)*g/sqrt(var+eps)+beta.
@@ -200,13 +298,29 @@ func sameShape(a, b []int) bool {
 	return true
 }
 
-func prevName(n *Net) string {
-	for i := len(n.Layers) - 1; i >= 0; i-- {
-		if n.Layers[i].Name != "" {
-			return n.Layers[i].Name
-		}
+// ParseArch reads an architecture description (the JSON form of Arch; see
+// the README). Unknown fields are refused: a misspelt "stride" would
+// otherwise be a silent default.
+func ParseArch(b []byte) (*Arch, error) {
+	if len(b) > 1<<20 {
+		return nil, fmt.Errorf("architecture description of %d bytes: more than 1 MiB is not a description", len(b))
 	}
-	return "the input"
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	var a Arch
+	if err := dec.Decode(&a); err != nil {
+		return nil, fmt.Errorf("architecture description: %v", err)
+	}
+	if len(a.Modules) == 0 {
+		return nil, fmt.Errorf("architecture description: no modules")
+	}
+	return &a, nil
+}
+
+// LoadArch builds a network from a checkpoint's tensors and an architecture
+// description, for layouts Load does not recognise.
+func LoadArch(sd *pth.StateDict, a *Arch) (*Net, error) {
+	return Build(a, NewParams(sd))
 }
 
 // Load recognises and builds a network from a checkpoint's tensors.
@@ -217,12 +331,14 @@ func Load(sd *pth.StateDict) (*Net, error) {
 	switch {
 	case p["layer1.0.weight"] != nil || p["classifier.1.weight"] != nil:
 		a, err = RecogniseVGG(p)
+	case p["conv1.0.weight"] != nil && p["fc.weight"] != nil:
+		a, err = RecogniseResNet(p)
 	default:
 		first := "(none)"
 		if len(sd.Keys) > 0 {
 			first = sd.Keys[0]
 		}
-		return nil, fmt.Errorf("unrecognised architecture: first key %q is not in a known layout (QCFS VGG: layer1.0.weight ...)", strings.TrimSpace(first))
+		return nil, fmt.Errorf("unrecognised architecture: first key %q is not in a known layout (QCFS VGG: layer1.0.weight ..., QCFS ResNet: conv1.0.weight ... fc.weight)", strings.TrimSpace(first))
 	}
 	if err != nil {
 		return nil, err

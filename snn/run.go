@@ -40,6 +40,9 @@ type Result struct {
 	Gamma    float64       `json:"gamma"`
 	N        int           `json:"n"`
 	Layers   []LayerResult `json:"layers"`
+	// Unlabeled counts the images without a label (-1): their loss is the
+	// predicted class's, and Accuracy is over the labelled images only.
+	Unlabeled int `json:"unlabeled,omitempty"`
 	// Pred is each image's predicted class (argmax of the step-averaged logits).
 	Pred []int `json:"-"`
 	// Detail answers Options.Detail.
@@ -85,6 +88,7 @@ type imageResult struct {
 	pred    int
 	paths   []ifPaths // per IF layer
 	correct bool
+	labeled bool
 	detail  *imageDetail // with Options.Detail
 }
 
@@ -106,7 +110,7 @@ func (n *Net) Run(ctx context.Context, x []float32, labels []int, opt Options) (
 	}
 	classes := n.Layers[len(n.Layers)-1].Out.C
 	for i, y := range labels {
-		if y < 0 || y >= classes {
+		if y < -1 || y >= classes {
 			return nil, fmt.Errorf("image %d has label %d, but the model has %d classes", i, y, classes)
 		}
 	}
@@ -192,7 +196,14 @@ func (n *Net) sum(rs []imageResult, opt Options) *Result {
 		}
 	}
 	r.Loss /= float64(N)
-	r.Accuracy = float64(correct) / float64(N)
+	for _, ir := range rs {
+		if !ir.labeled {
+			r.Unlabeled++
+		}
+	}
+	if N > r.Unlabeled {
+		r.Accuracy = float64(correct) / float64(N-r.Unlabeled)
+	}
 	steps := max(opt.T, 1)
 	for j, li := range n.IFLayers() {
 		l := &n.Layers[li]
@@ -239,7 +250,11 @@ type worker struct {
 	a, b  []float32   // activations, ping-pong
 	col   []float32   // im2col scratch
 	acc   []float32   // channels-last scratch of the sparse forwards
-	keep  [][]float32 // per layer: what its backward needs (IF: d_t; ANN: x)
+	keep  [][]float32 // per layer: what its backward needs (IF: d_t; ANN: x; save: the activation)
+	gtap  [][]float32 // per save layer: the gradient its adds send back
+	s1    []float32   // shortcut scratch, ping-pong with s2
+	s2    []float32
+	arg   map[*Layer][]int32 // per maxpool layer: the winners' positions
 	// With Options.Detail: the detail's IF layer index (into IFLayers) and
 	// its dL/dd for the current image.
 	detail *Detail
@@ -247,19 +262,41 @@ type worker struct {
 }
 
 func newWorker(n *Net, opt Options) *worker {
-	w := &worker{net: n, opt: opt, steps: max(opt.T, 1), keep: make([][]float32, len(n.Layers))}
-	var act, col, acc int
-	for i, l := range n.Layers {
-		act = max(act, w.steps*l.In.Size(), w.steps*l.Out.Size())
-		acc = max(acc, w.steps*l.Out.Size())
+	w := &worker{net: n, opt: opt, steps: max(opt.T, 1), keep: make([][]float32, len(n.Layers)),
+		gtap: make([][]float32, len(n.Layers)), arg: map[*Layer][]int32{}}
+	var act, col, acc, sc int
+	size := func(l *Layer) (int, int) { return w.steps * l.In.Size(), w.steps * l.Out.Size() }
+	scratch := func(l *Layer) {
+		_, out := size(l)
+		acc = max(acc, out)
 		if l.Kind == "conv" {
 			col = max(col, w.steps*l.In.C*l.K*l.K*l.Out.H*l.Out.W)
 		}
-		if l.Kind == "if" {
-			w.keep[i] = make([]float32, w.steps*l.In.Size())
+		if l.Kind == "maxpool" {
+			w.arg[l] = make([]int32, out)
+		}
+	}
+	for i := range n.Layers {
+		l := &n.Layers[i]
+		in, out := size(l)
+		act = max(act, in, out)
+		scratch(l)
+		switch l.Kind {
+		case "if", "save":
+			w.keep[i] = make([]float32, in)
+		case "add":
+			for k := range l.Sub {
+				si, so := size(&l.Sub[k])
+				sc = max(sc, si, so)
+				scratch(&l.Sub[k])
+			}
+		}
+		if l.Kind == "save" {
+			w.gtap[i] = make([]float32, in)
 		}
 	}
 	w.a, w.b, w.col, w.acc = make([]float32, act), make([]float32, act), make([]float32, col), make([]float32, acc)
+	w.s1, w.s2 = make([]float32, sc), make([]float32, sc)
 	if d := opt.Detail; d != nil && opt.T > 0 && !opt.ForwardOnly {
 		w.detail = d
 		w.gd = make([]float32, len(w.keep[n.IFLayers()[d.Layer]]))
@@ -306,14 +343,14 @@ func (w *worker) forward(ctx context.Context, x []float32, r *imageResult, repor
 	cur, nxt := w.a, w.b
 	copy(cur, x)
 	t := 1
-	j := 0
+	j := 0 // IF layers passed: after the first, inputs are spikes
 	for i := range n.Layers {
 		if err := ctx.Err(); err != nil {
 			return nil, nil, err
 		}
 		l := &n.Layers[i]
 		report(l.Name, "forward")
-		if l.Kind == "if" && t < T {
+		if (l.Kind == "if" || l.Kind == "save" || l.Kind == "add") && t < T {
 			hw := l.In.H * l.In.W
 			for c := 0; c < l.In.C; c++ {
 				for s := 0; s < T; s++ {
@@ -324,22 +361,6 @@ func (w *worker) forward(ctx context.Context, x []float32, r *imageResult, repor
 			t = T
 		}
 		switch l.Kind {
-		case "conv":
-			if j > 0 && density(cur[:t*l.In.Size()]) < sparseBelow {
-				convForwardSparse(l, t, cur, nxt, w.acc)
-			} else {
-				convForward(l, t, cur, nxt, w.col)
-			}
-		case "linear":
-			if j > 0 && density(cur[:t*l.In.Size()]) < sparseBelow {
-				linearForwardSparse(l, t, cur, nxt, w.acc)
-			} else {
-				linearForward(l, t, cur, nxt)
-			}
-		case "flatten":
-			flattenForward(l, t, cur, nxt)
-		case "avgpool":
-			avgpoolForward(l, t, cur, nxt)
 		case "if":
 			if w.opt.T == 0 {
 				annForward(l, w.opt.L, cur, nxt, w.keep[i], &r.paths[j])
@@ -347,10 +368,92 @@ func (w *worker) forward(ctx context.Context, x []float32, r *imageResult, repor
 				ifForward(l, T, cur, nxt, w.keep[i], &r.paths[j])
 			}
 			j++
+		case "save":
+			copy(w.keep[i], cur)
+			continue // cur goes on unchanged
+		case "add":
+			sz := t * l.Out.Size()
+			add(cur[:sz], w.shortcut(l, t, j), nxt[:sz])
+		default:
+			w.layerForward(l, t, j, cur, nxt)
 		}
 		cur, nxt = nxt, cur
 	}
 	return cur, nxt, nil
+}
+
+// layerForward runs one layer without state of its own over t steps; j is
+// the number of IF layers before it.
+func (w *worker) layerForward(l *Layer, t, j int, in, out []float32) {
+	switch l.Kind {
+	case "conv":
+		if j > 0 && density(in[:t*l.In.Size()]) < sparseBelow {
+			convForwardSparse(l, t, in, out, w.acc)
+		} else {
+			convForward(l, t, in, out, w.col)
+		}
+	case "linear":
+		if j > 0 && density(in[:t*l.In.Size()]) < sparseBelow {
+			linearForwardSparse(l, t, in, out, w.acc)
+		} else {
+			linearForward(l, t, in, out)
+		}
+	case "flatten":
+		flattenForward(l, t, in, out)
+	case "avgpool":
+		avgpoolForward(l, t, in, out)
+	case "maxpool":
+		maxpoolForward(l, t, in, out, w.arg[l])
+	}
+}
+
+// layerBackward is layerForward's backward: gin from gout.
+func (w *worker) layerBackward(l *Layer, T int, gout, gin []float32) {
+	switch l.Kind {
+	case "conv":
+		convBackward(l, T, gout, gin, w.col)
+	case "linear":
+		linearBackward(l, T, gout, gin)
+	case "flatten":
+		flattenBackward(l, T, gout, gin)
+	case "avgpool":
+		avgpoolBackward(l, T, gout, gin)
+	case "maxpool":
+		maxpoolBackward(l, T, gout, gin, w.arg[l])
+	}
+}
+
+// shortcut runs an add's shortcut layers on its saved activation and
+// returns the result (the saved activation itself when there are none).
+func (w *worker) shortcut(l *Layer, t, j int) []float32 {
+	in := w.keep[l.Tap]
+	for k := range l.Sub {
+		out := w.s1
+		if k%2 == 1 {
+			out = w.s2
+		}
+		w.layerForward(&l.Sub[k], t, j, in, out)
+		in = out
+	}
+	return in[:t*l.Out.Size()]
+}
+
+// shortcutBackward runs g back through an add's shortcut layers and adds
+// the result to the gradient of its save.
+func (w *worker) shortcutBackward(l *Layer, g []float32) {
+	T := w.steps
+	for k := len(l.Sub) - 1; k >= 0; k-- {
+		out := w.s1
+		if k%2 == 1 {
+			out = w.s2
+		}
+		w.layerBackward(&l.Sub[k], T, g, out)
+		g = out
+	}
+	gt := w.gtap[l.Tap]
+	for i := range gt {
+		gt[i] += g[i]
+	}
 }
 
 // loss is the cross-entropy of the step-averaged logits; it writes into g
@@ -377,9 +480,13 @@ func (w *worker) loss(logits, g []float32, label, N int, r *imageResult) []float
 	for _, v := range z {
 		se += math.Exp(v - zmax)
 	}
-	r.loss = zmax + math.Log(se) - z[label]
 	r.pred = arg
-	r.correct = arg == label
+	r.labeled = label >= 0
+	if !r.labeled {
+		label = arg // no label: the loss of the class the network predicts
+	}
+	r.loss = zmax + math.Log(se) - z[label]
+	r.correct = r.labeled && arg == label
 	for k := range classes {
 		p := math.Exp(z[k]-zmax) / se
 		if k == label {
@@ -399,6 +506,9 @@ func (w *worker) backward(ctx context.Context, g, free []float32, r *imageResult
 	ifs := n.IFLayers()
 	gcur, gnxt := g, free
 	j := len(ifs)
+	for _, gt := range w.gtap {
+		clear(gt)
+	}
 	for i := len(n.Layers) - 1; i >= ifs[0]; i-- {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -406,14 +516,15 @@ func (w *worker) backward(ctx context.Context, g, free []float32, r *imageResult
 		l := &n.Layers[i]
 		report(l.Name, "backward")
 		switch l.Kind {
-		case "conv":
-			convBackward(l, T, gcur, gnxt, w.col)
-		case "linear":
-			linearBackward(l, T, gcur, gnxt)
-		case "flatten":
-			flattenBackward(l, T, gcur, gnxt)
-		case "avgpool":
-			avgpoolBackward(l, T, gcur, gnxt)
+		case "save":
+			gt := w.gtap[i]
+			for k := range gt {
+				gnxt[k] = gcur[k] + gt[k]
+			}
+		case "add":
+			sz := T * l.Out.Size()
+			copy(gnxt[:sz], gcur[:sz])
+			w.shortcutBackward(l, gcur[:sz])
 		case "if":
 			j--
 			if w.opt.T == 0 {
@@ -425,6 +536,8 @@ func (w *worker) backward(ctx context.Context, g, free []float32, r *imageResult
 				}
 				ifBackward(l, T, gamma, gcur, gnxt, w.keep[i], gd, &r.paths[j])
 			}
+		default:
+			w.layerBackward(l, T, gcur, gnxt)
 		}
 		gcur, gnxt = gnxt, gcur
 	}
