@@ -33,6 +33,9 @@ func runCase(t testing.TB, c fixture.Case, workers int) *snn.Result {
 		return b
 	}
 	net, err := job.Checkpoint(c.Ckpt, read(c.Ckpt))
+	if c.Arch != "" {
+		net, err = job.CheckpointArch(c.Ckpt, read(c.Ckpt), c.Arch, read(c.Arch))
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
