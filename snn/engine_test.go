@@ -144,3 +144,57 @@ func TestWorkersDoNotChangeResults(t *testing.T) {
 		t.Errorf("1 worker and 3 workers differ:\n%s\n%s", a, b)
 	}
 }
+
+// TestUnlabelled: an image without a label (-1) is run as if labelled with
+// the class the network predicts for it, and counts out of the accuracy.
+func TestUnlabelled(t *testing.T) {
+	c := loadCases(t)[0]
+	net, err := job.Checkpoint(c.Ckpt, mustRead(t, c.Ckpt))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := job.Images(c.Data, mustRead(t, c.Data), net, 0, 8, c.Norm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt := snn.Options{T: c.T, L: c.L, Gamma: c.Gamma}
+	labelled, err := net.Run(context.Background(), b.X, b.Labels, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	none := make([]int, len(b.Labels))
+	for i := range none {
+		none[i] = -1
+	}
+	got, err := net.Run(context.Background(), b.X, none, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Unlabeled != len(none) || got.Accuracy != 0 {
+		t.Errorf("unlabeled %d, accuracy %g; want %d and 0", got.Unlabeled, got.Accuracy, len(none))
+	}
+	want, err := net.Run(context.Background(), b.X, labelled.Pred, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want.Accuracy != 1 {
+		t.Fatalf("labelled with its own predictions, accuracy %g", want.Accuracy)
+	}
+	got.Unlabeled, got.Accuracy = 0, 1
+	g, _ := json.Marshal(got)
+	w, _ := json.Marshal(want)
+	if string(g) != string(w) {
+		t.Errorf("without labels:\n%s\nlabelled with the predictions:\n%s", g, w)
+	}
+	if labelled.Loss < want.Loss {
+		t.Errorf("loss with the true labels %g, with the predicted ones %g: the predicted class should be the easier", labelled.Loss, want.Loss)
+	}
+}
+
+func mustRead(t *testing.T, name string) []byte {
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
