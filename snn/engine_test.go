@@ -62,76 +62,95 @@ func runCase(t testing.TB, c fixture.Case, workers int) *snn.Result {
 	return r
 }
 
-// TestAgainstPyTorch compares every number of a run with PyTorch's. SNN mode:
-// gradients within 2e-3 of the run's largest |grad| (a float32 sum in another
-// order can flip a spike sitting on its threshold), loss within 1e-4
-// relative. ANN mode: the floor makes float32 gradients order-dependent, so
-// loss 1e-3 relative and gradients 0.2 of the largest |grad|.
+// TestAgainstPyTorch compares every number of every fixture case with PyTorch's.
 func TestAgainstPyTorch(t *testing.T) {
 	for _, c := range loadCases(t) {
 		t.Run(c.Name, func(t *testing.T) {
-			got := runCase(t, c, 0)
-			want := c.Want
-			lossTol, gradTol := 1e-4, 2e-3
-			if c.T == 0 {
-				lossTol, gradTol = 1e-3, 0.2
-			}
-			if d := math.Abs(got.Loss-want.Loss) / math.Abs(want.Loss); d > lossTol {
-				t.Errorf("loss %.6f, PyTorch %.6f (rel diff %.2g)", got.Loss, want.Loss, d)
-			}
-			if got.Accuracy != want.Accuracy {
-				t.Errorf("accuracy %.4f, PyTorch %.4f", got.Accuracy, want.Accuracy)
-			}
-			if len(got.Layers) != len(want.Layers) {
-				t.Fatalf("%d IF layers, PyTorch %d", len(got.Layers), len(want.Layers))
-			}
-			scale := 0.0
-			for _, l := range want.Layers {
-				for _, g := range l.Grad {
-					scale = math.Max(scale, math.Abs(g))
-				}
-			}
-			if scale == 0 {
-				t.Fatal("fixture has all-zero gradients: it cannot tell anything")
-			}
-			worst := 0.0
-			for i, w := range want.Layers {
-				g := got.Layers[i]
-				if g.Name != w.Name {
-					t.Errorf("layer %d is %q, PyTorch %q", i, g.Name, w.Name)
-				}
-				check := func(what string, a, b []float64, tol float64) {
-					if len(a) != len(b) {
-						t.Errorf("%s %s: %d values, PyTorch %d", w.Name, what, len(a), len(b))
-						return
-					}
-					for k := range a {
-						d := math.Abs(a[k] - b[k])
-						worst = math.Max(worst, d/scale)
-						if d > tol {
-							t.Errorf("%s %s[%d] = %.6g, PyTorch %.6g (diff %.2g, tol %.2g)", w.Name, what, k, a[k], b[k], d, tol)
-						}
-					}
-				}
-				check("thresh", g.Thresh, w.Thresh, 0)
-				check("grad", g.Grad, w.Grad, gradTol*scale)
-				if math.Abs(g.FiringRate-w.FiringRate) > 2e-3 {
-					t.Errorf("%s firing rate %.5f, PyTorch %.5f", w.Name, g.FiringRate, w.FiringRate)
-				}
-				if (g.GradPaths == nil) != (w.GradPaths == nil) {
-					t.Errorf("%s: grad_paths present %v, PyTorch %v", w.Name, g.GradPaths != nil, w.GradPaths != nil)
-					continue
-				}
-				if w.GradPaths != nil {
-					check("crossing", g.GradPaths.Crossing, w.GradPaths.Crossing, gradTol*scale)
-					check("amplitude", g.GradPaths.Amplitude, w.GradPaths.Amplitude, gradTol*scale)
-					check("reset", g.GradPaths.Reset, w.GradPaths.Reset, gradTol*scale)
-					check("init", g.GradPaths.Init, w.GradPaths.Init, gradTol*scale)
-				}
-			}
-			t.Logf("largest |grad| %.4g, worst difference %.2g of it, loss %.6f vs %.6f", scale, worst, got.Loss, want.Loss)
+			comparePyTorch(t, c, runCase(t, c, 0))
 		})
 	}
+}
+
+// TestDescription: the VGG16 described by hand (the README's example) runs
+// the fixture's checkpoint to PyTorch's numbers, like the recognised one.
+func TestDescription(t *testing.T) {
+	c, err := fixture.Find("testdata", "c10_T8_g1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Ckpt != "vgg16_c10.pth" {
+		t.Fatalf("case c10_T8_g1 runs %s, the description is of vgg16_c10.pth", c.Ckpt)
+	}
+	c.Arch = "vgg16.arch.json"
+	comparePyTorch(t, *c, runCase(t, *c, 0))
+}
+
+// comparePyTorch checks every number of a run against PyTorch's. SNN mode:
+// gradients within 2e-3 of the run's largest |grad| (a float32 sum in
+// another order can flip a spike sitting on its threshold), loss within 1e-4
+// relative. ANN mode: the floor makes float32 gradients order-dependent, so
+// loss 1e-3 relative and gradients 0.2 of the largest |grad|.
+func comparePyTorch(t *testing.T, c fixture.Case, got *snn.Result) {
+	t.Helper()
+	want := c.Want
+	lossTol, gradTol := 1e-4, 2e-3
+	if c.T == 0 {
+		lossTol, gradTol = 1e-3, 0.2
+	}
+	if d := math.Abs(got.Loss-want.Loss) / math.Abs(want.Loss); d > lossTol {
+		t.Errorf("loss %.6f, PyTorch %.6f (rel diff %.2g)", got.Loss, want.Loss, d)
+	}
+	if got.Accuracy != want.Accuracy {
+		t.Errorf("accuracy %.4f, PyTorch %.4f", got.Accuracy, want.Accuracy)
+	}
+	if len(got.Layers) != len(want.Layers) {
+		t.Fatalf("%d IF layers, PyTorch %d", len(got.Layers), len(want.Layers))
+	}
+	scale := 0.0
+	for _, l := range want.Layers {
+		for _, g := range l.Grad {
+			scale = math.Max(scale, math.Abs(g))
+		}
+	}
+	if scale == 0 {
+		t.Fatal("fixture has all-zero gradients: it cannot tell anything")
+	}
+	worst := 0.0
+	for i, w := range want.Layers {
+		g := got.Layers[i]
+		if g.Name != w.Name {
+			t.Errorf("layer %d is %q, PyTorch %q", i, g.Name, w.Name)
+		}
+		check := func(what string, a, b []float64, tol float64) {
+			if len(a) != len(b) {
+				t.Errorf("%s %s: %d values, PyTorch %d", w.Name, what, len(a), len(b))
+				return
+			}
+			for k := range a {
+				d := math.Abs(a[k] - b[k])
+				worst = math.Max(worst, d/scale)
+				if d > tol {
+					t.Errorf("%s %s[%d] = %.6g, PyTorch %.6g (diff %.2g, tol %.2g)", w.Name, what, k, a[k], b[k], d, tol)
+				}
+			}
+		}
+		check("thresh", g.Thresh, w.Thresh, 0)
+		check("grad", g.Grad, w.Grad, gradTol*scale)
+		if math.Abs(g.FiringRate-w.FiringRate) > 2e-3 {
+			t.Errorf("%s firing rate %.5f, PyTorch %.5f", w.Name, g.FiringRate, w.FiringRate)
+		}
+		if (g.GradPaths == nil) != (w.GradPaths == nil) {
+			t.Errorf("%s: grad_paths present %v, PyTorch %v", w.Name, g.GradPaths != nil, w.GradPaths != nil)
+			continue
+		}
+		if w.GradPaths != nil {
+			check("crossing", g.GradPaths.Crossing, w.GradPaths.Crossing, gradTol*scale)
+			check("amplitude", g.GradPaths.Amplitude, w.GradPaths.Amplitude, gradTol*scale)
+			check("reset", g.GradPaths.Reset, w.GradPaths.Reset, gradTol*scale)
+			check("init", g.GradPaths.Init, w.GradPaths.Init, gradTol*scale)
+		}
+	}
+	t.Logf("largest |grad| %.4g, worst difference %.2g of it, loss %.6f vs %.6f", scale, worst, got.Loss, want.Loss)
 }
 
 // TestWorkersDoNotChangeResults: images are summed in image order, so the
