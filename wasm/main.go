@@ -4,7 +4,9 @@
 // runs inside a Web Worker (web/worker.js) and exposes globalThis.spikegrad:
 //
 //	loadDemo()                      -> JSON {ckpt, data, classes, layers, images}
-//	loadCheckpoint(name, Uint8Array) -> JSON {ckpt, classes, layers, input}
+//	loadCheckpoint(name, Uint8Array[, description]) -> JSON {ckpt, arch, classes, layers, input, description}
+//	                                    (description: an architecture description, JSON text, for a
+//	                                    layout that is not recognised; the reply's is the one used)
 //	loadBatch(name, Uint8Array)      -> JSON {data, images}
 //	run(settingsJSON, onProgress)    -> Promise of JSON {result, pred, labels, pixels, classNames}
 //	charts(resultJSON, lang)         -> JSON {thresh, grad, paths, rate} (ECharts options)
@@ -128,7 +130,8 @@ func netInfo() map[string]any {
 	for _, i := range net.IFLayers() {
 		names = append(names, net.Layers[i].Name)
 	}
-	return map[string]any{"ckpt": ckptName, "arch": net.Arch.Name, "classes": net.Arch.Classes, "layers": names, "input": net.Arch.Input}
+	return map[string]any{"ckpt": ckptName, "arch": net.Arch.Name, "classes": net.Arch.Classes, "layers": names, "input": net.Arch.Input,
+		"description": net.Arch}
 }
 
 func loadDemo(args []js.Value) (any, error) {
@@ -150,6 +153,9 @@ func loadCheckpoint(args []js.Value) (any, error) {
 		return nil, err
 	}
 	n, err := job.Checkpoint(name, b)
+	if desc := strArg(args, 2); desc != "" {
+		n, err = job.CheckpointArch(name, b, "the architecture description", []byte(desc))
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -273,7 +273,7 @@
       engine.call('loadDemo').catch(report);
     }
     if (page.checkpoint) {
-      engine.call('loadCheckpoint', page.checkpoint.name, page.checkpoint.bytes).catch(report);
+      engine.call('loadCheckpoint', page.checkpoint.name, page.checkpoint.bytes, page.checkpoint.description || '').catch(report);
     }
     if (page.batch) {
       engine.call('loadBatch', page.batch.name, page.batch.bytes).catch(report);
@@ -313,6 +313,7 @@
     $('#cancel').disabled = !page.running;
     $('#ckpt-file').disabled = page.busy;
     $('#data-file').disabled = page.busy;
+    $('#arch-apply').disabled = page.busy;
     document.body.classList.toggle('busy', page.busy);
   }
 
@@ -360,9 +361,63 @@
     setState('loading', 'reading', { name: file.name });
     try {
       const bytes = new Uint8Array(await file.arrayBuffer());
+      if (kind === 'checkpoint') {
+        // Kept even when refused: a description may still build it.
+        page.lastCheckpoint = { name: file.name, bytes };
+      }
       const op = kind === 'checkpoint' ? 'loadCheckpoint' : 'loadBatch';
       const info = await engine.call(op, file.name, bytes);
       page[kind] = { name: file.name, bytes, info };
+      if (kind === 'checkpoint') {
+        showDescription(info);
+      }
+      setState('ready', 'stateReady');
+    } catch (err) {
+      if (!(err instanceof Cancelled)) {
+        showError(err.message);
+        setState('error', 'stateError');
+      }
+    } finally {
+      page.busy = false;
+      updateControls();
+      renderFiles();
+      api.loads++;
+    }
+  }
+
+  // showDescription writes the network's architecture description into the
+  // text area, one module a line, so that it can be read and edited.
+  function showDescription(info) {
+    const d = info && info.description;
+    if (!d) {
+      return;
+    }
+    const head = Object.assign({}, d);
+    delete head.modules;
+    const mods = (d.modules || []).map((m) => '  ' + JSON.stringify(m));
+    const text = JSON.stringify(head).replace(/\}$/, ', "modules": [\n') + mods.join(',\n') + '\n]}\n';
+    $('#arch-text').value = text;
+  }
+
+  // applyDescription builds the last checkpoint chosen with the text area's
+  // description.
+  async function applyDescription() {
+    if (page.busy) {
+      return;
+    }
+    const file = page.lastCheckpoint;
+    if (!file) {
+      showError(t('archNoCheckpoint'));
+      return;
+    }
+    const description = $('#arch-text').value;
+    page.busy = true;
+    updateControls();
+    clearError();
+    setState('loading', 'reading', { name: file.name });
+    try {
+      const info = await engine.call('loadCheckpoint', file.name, file.bytes, description);
+      page.checkpoint = { name: file.name, bytes: file.bytes, info, description };
       setState('ready', 'stateReady');
     } catch (err) {
       if (!(err instanceof Cancelled)) {
@@ -382,6 +437,7 @@
   }
 
   function bindFiles() {
+    $('#arch-apply').addEventListener('click', applyDescription);
     for (const [input, kind] of [['#ckpt-file', 'checkpoint'], ['#data-file', 'batch']]) {
       const el = $(input);
       el.addEventListener('change', async () => {
@@ -962,6 +1018,7 @@
     setState('starting', 'stateStarting');
     try {
       page.demo = await engine.call('loadDemo');
+      showDescription(page.demo);
       api.timings.engineReady = performance.now();
     } catch (err) {
       showError(err.message);
