@@ -13,12 +13,11 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/crc32"
-	"io"
 	"math"
 	"strings"
 
 	"github.com/nlpodyssey/gopickle/types"
+	"github.com/spikegrad/spikegrad/snn/internal/zipread"
 )
 
 // Tensor is a checkpoint tensor converted to float32, row-major (contiguous, honouring the saved stride and storage offset).
@@ -345,38 +344,10 @@ func loadZip(b []byte) (any, error) {
 	return obj, err
 }
 
-// readEntry reads a whole zip entry, of at most its declared size. The
-// declared size is not trusted for allocation: the buffer grows with the
-// bytes actually read, from at most the archive's size.
+// readEntry reads a whole zip entry, of at most its declared size, which is
+// not trusted for allocation (see zipread.Entry); checkpoints have no bound.
 func readEntry(f *zip.File, archive []byte) ([]byte, error) {
-	size := f.UncompressedSize64
-	if size >= math.MaxInt64 {
-		return nil, fmt.Errorf("zip entry %s: bad size %d", clip(f.Name), size)
-	}
-	// torch stores entries uncompressed: use them where they lie in the
-	// archive rather than copying a second checkpoint's worth of bytes.
-	if off, err := f.DataOffset(); err == nil && f.Method == zip.Store && f.CompressedSize64 == size &&
-		off >= 0 && uint64(off) <= uint64(len(archive)) && size <= uint64(len(archive))-uint64(off) {
-		e := archive[off : off+int64(size)]
-		if crc32.ChecksumIEEE(e) != f.CRC32 {
-			return nil, fmt.Errorf("zip entry %s: checksum mismatch", clip(f.Name))
-		}
-		return e, nil
-	}
-	archiveSize := len(archive)
-	rc, err := f.Open()
-	if err != nil {
-		return nil, fmt.Errorf("zip entry %s: %v", clip(f.Name), err)
-	}
-	defer rc.Close()
-	buf := bytes.NewBuffer(make([]byte, 0, min(size, uint64(archiveSize))+1))
-	if _, err := buf.ReadFrom(io.LimitReader(rc, int64(size)+1)); err != nil {
-		return nil, fmt.Errorf("zip entry %s: %v", clip(f.Name), err)
-	}
-	if uint64(buf.Len()) != size {
-		return nil, fmt.Errorf("zip entry %s: %d bytes, declared %d", clip(f.Name), buf.Len(), size)
-	}
-	return buf.Bytes(), nil
+	return zipread.Entry(f, archive, math.MaxInt64-1)
 }
 
 // clip keeps text taken from the file (names, gopickle's messages) to one
