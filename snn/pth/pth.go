@@ -33,29 +33,33 @@ type StateDict struct {
 }
 
 // Load decodes a torch.save file (zip format, torch >= 1.6, or the legacy non-zip format) from memory.
-func Load(b []byte) (sd *StateDict, err error) {
-	// gopickle can still panic on malformed pickles pickleLen cannot see
-	// (a bytes key in an OrderedDict): report that as an error too.
-	defer func() {
-		if r := recover(); r != nil {
-			sd, err = nil, fmt.Errorf("malformed checkpoint: panic: %s", clip(fmt.Sprint(r)))
-		}
-	}()
-	var obj any
-	switch {
-	case bytes.HasPrefix(b, []byte("PK\x03\x04")):
-		obj, err = loadZip(b)
-	case len(b) >= 262 && string(b[257:262]) == "ustar":
-		return nil, errors.New("legacy tar checkpoints are not supported")
-	case len(b) > 0 && b[0] == 0x80: // a pickle of protocol >= 2: the legacy magic number
-		obj, err = loadLegacy(b)
-	default:
-		return nil, errors.New("not a PyTorch checkpoint: unknown format")
-	}
+func Load(b []byte) (*StateDict, error) {
+	obj, err := decode(b)
 	if err != nil {
 		return nil, err
 	}
 	return stateDict(obj)
+}
+
+// decode reads the object a torch.save file holds; its tensors are
+// *tensorRef, converted later.
+func decode(b []byte) (obj any, err error) {
+	// gopickle can still panic on malformed pickles pickleLen cannot see
+	// (a bytes key in an OrderedDict): report that as an error too.
+	defer func() {
+		if r := recover(); r != nil {
+			obj, err = nil, fmt.Errorf("malformed checkpoint: panic: %s", clip(fmt.Sprint(r)))
+		}
+	}()
+	switch {
+	case bytes.HasPrefix(b, []byte("PK\x03\x04")):
+		return loadZip(b)
+	case len(b) >= 262 && string(b[257:262]) == "ustar":
+		return nil, errors.New("legacy tar checkpoints are not supported")
+	case len(b) > 0 && b[0] == 0x80: // a pickle of protocol >= 2: the legacy magic number
+		return loadLegacy(b)
+	}
+	return nil, errors.New("not a PyTorch checkpoint: unknown format")
 }
 
 // nestedKeys are where training scripts put the state dict in a checkpoint
@@ -144,24 +148,25 @@ func lookup(items []types.DictEntry, key string) any {
 type dtype struct {
 	size   int                  // bytes per element
 	decode func([]byte) float32 // one little-endian element to float32, as torch's .float()
+	name   string               // torch's name of the element type
 }
 
 var dtypes = map[string]*dtype{
-	"FloatStorage":    {4, func(b []byte) float32 { return math.Float32frombits(binary.LittleEndian.Uint32(b)) }},
-	"HalfStorage":     {2, func(b []byte) float32 { return halfToFloat32(binary.LittleEndian.Uint16(b)) }},
-	"BFloat16Storage": {2, func(b []byte) float32 { return math.Float32frombits(uint32(binary.LittleEndian.Uint16(b)) << 16) }},
-	"DoubleStorage":   {8, func(b []byte) float32 { return float32(math.Float64frombits(binary.LittleEndian.Uint64(b))) }},
-	"LongStorage":     {8, func(b []byte) float32 { return float32(int64(binary.LittleEndian.Uint64(b))) }},
-	"IntStorage":      {4, func(b []byte) float32 { return float32(int32(binary.LittleEndian.Uint32(b))) }},
-	"ShortStorage":    {2, func(b []byte) float32 { return float32(int16(binary.LittleEndian.Uint16(b))) }},
-	"CharStorage":     {1, func(b []byte) float32 { return float32(int8(b[0])) }},
-	"ByteStorage":     {1, func(b []byte) float32 { return float32(b[0]) }},
+	"FloatStorage":    {4, func(b []byte) float32 { return math.Float32frombits(binary.LittleEndian.Uint32(b)) }, "float32"},
+	"HalfStorage":     {2, func(b []byte) float32 { return halfToFloat32(binary.LittleEndian.Uint16(b)) }, "float16"},
+	"BFloat16Storage": {2, func(b []byte) float32 { return math.Float32frombits(uint32(binary.LittleEndian.Uint16(b)) << 16) }, "bfloat16"},
+	"DoubleStorage":   {8, func(b []byte) float32 { return float32(math.Float64frombits(binary.LittleEndian.Uint64(b))) }, "float64"},
+	"LongStorage":     {8, func(b []byte) float32 { return float32(int64(binary.LittleEndian.Uint64(b))) }, "int64"},
+	"IntStorage":      {4, func(b []byte) float32 { return float32(int32(binary.LittleEndian.Uint32(b))) }, "int32"},
+	"ShortStorage":    {2, func(b []byte) float32 { return float32(int16(binary.LittleEndian.Uint16(b))) }, "int16"},
+	"CharStorage":     {1, func(b []byte) float32 { return float32(int8(b[0])) }, "int8"},
+	"ByteStorage":     {1, func(b []byte) float32 { return float32(b[0]) }, "uint8"},
 	"BoolStorage": {1, func(b []byte) float32 {
 		if b[0] != 0 {
 			return 1
 		}
 		return 0
-	}},
+	}, "bool"},
 }
 
 // halfToFloat32 widens an IEEE 754 half exactly. (gopickle's FloatBits16to32
@@ -226,19 +231,31 @@ type tensorRef struct {
 // tensor converts t to a contiguous float32 tensor, taking its element count
 // from budget.
 func (t *tensorRef) tensor(budget *int) (*Tensor, error) {
+	n, data, err := t.view(budget)
+	if err != nil {
+		return nil, err
+	}
+	out := &Tensor{Shape: append([]int{}, t.shape...), Data: make([]float32, n)}
+	decode := t.st.dt.decode
+	t.walk(n, data, func(i int, e []byte) { out.Data[i] = decode(e) })
+	return out, nil
+}
+
+// view checks that t lies in its storage and returns its element count and
+// the storage's bytes, taking the count from budget.
+func (t *tensorRef) view(budget *int) (int, []byte, error) {
 	n := 1
 	for i, size := range t.shape {
 		if size < 0 || t.stride[i] < 0 {
-			return nil, fmt.Errorf("bad shape %v or stride %v", t.shape, t.stride)
+			return 0, nil, fmt.Errorf("bad shape %v or stride %v", t.shape, t.stride)
 		}
 		if size > 0 && n > math.MaxInt/size {
-			return nil, fmt.Errorf("shape %v too large", t.shape)
+			return 0, nil, fmt.Errorf("shape %v too large", t.shape)
 		}
 		n *= size
 	}
-	out := &Tensor{Shape: append([]int{}, t.shape...), Data: []float32{}}
 	if n == 0 {
-		return out, nil
+		return 0, nil, nil
 	}
 	// The view's last element must lie in the storage (the first is at offset).
 	last := t.offset
@@ -250,24 +267,28 @@ func (t *tensorRef) tensor(budget *int) (*Tensor, error) {
 		last += (size - 1) * t.stride[i]
 	}
 	if t.offset < 0 || last < 0 || last >= t.st.numel {
-		return nil, fmt.Errorf("view (offset %d, shape %v, stride %v) reaches outside its storage of %d elements",
+		return 0, nil, fmt.Errorf("view (offset %d, shape %v, stride %v) reaches outside its storage of %d elements",
 			t.offset, t.shape, t.stride, t.st.numel)
 	}
 	data, err := t.st.bytes()
 	if err != nil {
-		return nil, err
+		return 0, nil, err
 	}
 	if n > *budget {
-		return nil, errors.New("views repeat the stored data too many times")
+		return 0, nil, errors.New("views repeat the stored data too many times")
 	}
 	*budget -= n
+	return n, data, nil
+}
 
-	out.Data = make([]float32, n)
-	size, decode := t.st.dt.size, t.st.dt.decode
+// walk calls f with each of t's n elements in row-major order, as its index
+// and its bytes in data.
+func (t *tensorRef) walk(n int, data []byte, f func(i int, e []byte)) {
+	size := t.st.dt.size
 	idx := make([]int, len(t.shape))
 	pos := t.offset
-	for i := range out.Data {
-		out.Data[i] = decode(data[pos*size:])
+	for i := range n {
+		f(i, data[pos*size:pos*size+size])
 		// Step the index, last dimension fastest.
 		for d := len(idx) - 1; d >= 0; d-- {
 			idx[d]++
@@ -279,7 +300,6 @@ func (t *tensorRef) tensor(budget *int) (*Tensor, error) {
 			idx[d] = 0
 		}
 	}
-	return out, nil
 }
 
 // loadZip reads the zip format: <dir>/data.pkl is the pickle, whose storages

@@ -16,6 +16,8 @@ Go readers are compared with those tools and never with themselves:
 """
 
 import base64
+import contextlib
+import gzip
 import hashlib
 import io
 import json
@@ -55,6 +57,13 @@ def images(n, seed, h=32, w=32):
 
 # ---- CIFAR release archives -------------------------------------------------
 
+@contextlib.contextmanager
+def targz(path):
+    """A tar.gz writer with a fixed gzip timestamp, so that the files are reproducible."""
+    with gzip.GzipFile(path, "wb", mtime=0) as z, tarfile.open(fileobj=z, mode="w") as tar:
+        yield tar
+
+
 def add(tar, name, data):
     info = tarfile.TarInfo(name)
     info.size = len(data)
@@ -88,7 +97,7 @@ def archives():
     # cifar-10-python.tar.gz
     members = {}
     path = out("snn", "cifar", "testdata", "archives", "cifar-10-python.tar.gz")
-    with tarfile.open(path, "w:gz") as tar:
+    with targz(path) as tar:
         add_dir(tar, "cifar-10-batches-py")
         names = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
         for name in names[:3]:
@@ -112,7 +121,7 @@ def archives():
     # cifar-10-binary.tar.gz
     members = {}
     path = out("snn", "cifar", "testdata", "archives", "cifar-10-binary.tar.gz")
-    with tarfile.open(path, "w:gz") as tar:
+    with targz(path) as tar:
         add_dir(tar, "cifar-10-batches-bin")
         add(tar, "cifar-10-batches-bin/batches.meta.txt",
             b"airplane\nautomobile\nbird\ncat\ndeer\ndog\nfrog\nhorse\nship\ntruck\n")
@@ -127,7 +136,7 @@ def archives():
     # cifar-100-python.tar.gz
     members = {}
     path = out("snn", "cifar", "testdata", "archives", "cifar-100-python.tar.gz")
-    with tarfile.open(path, "w:gz") as tar:
+    with targz(path) as tar:
         add_dir(tar, "cifar-100-python")
         for name in ["train", "test"]:
             imgs, labels = batch(2 if name == "train" else 3, 100)
@@ -143,7 +152,7 @@ def archives():
     # cifar-100-binary.tar.gz
     members = {}
     path = out("snn", "cifar", "testdata", "archives", "cifar-100-binary.tar.gz")
-    with tarfile.open(path, "w:gz") as tar:
+    with targz(path) as tar:
         add_dir(tar, "cifar-100-binary")
         add(tar, "cifar-100-binary/coarse_label_names.txt", b"aquatic_mammals\nfish\n")
         add(tar, "cifar-100-binary/fine_label_names.txt", b"apple\naquarium_fish\n")
@@ -156,7 +165,7 @@ def archives():
 
     # Refused: a tar.gz holding no batch, and a plain tar (not gzipped) of one.
     path = out("snn", "cifar", "testdata", "archives", "bad_no_batch.tar.gz")
-    with tarfile.open(path, "w:gz") as tar:
+    with targz(path) as tar:
         add(tar, "cifar-10-batches-py/readme.html", b"<html></html>\n")
     with open(out("snn", "cifar", "testdata", "archives", "expected.json"), "w") as f:
         json.dump(exp, f, indent=1, sort_keys=True)
@@ -304,6 +313,8 @@ def tensors():
     torch.save({"images": chw[:1].clone()}, out(d, "no_labels.pt"))
     note("no_labels.pt")
     torch.save({"images": chw[:1, 0].clone(), "labels": labels[:1].clone()}, out(d, "bad_rank3.pt"))
+    torch.save([chw[:1].clone()], out(d, "bad_list.pt"))
+    torch.save({"images": "none here", "n": 3}, out(d, "bad_no_tensors.pt"))
     torch.save({"images": chw[:2].clone(), "labels": labels}, out(d, "bad_label_count.pt"))
     with open(out(d, "expected.json"), "w") as f:
         json.dump(exp, f, indent=1, sort_keys=True)
