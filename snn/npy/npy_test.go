@@ -193,7 +193,9 @@ func TestNPZBomb(t *testing.T) {
 		b := buf.Bytes()
 		if declared > 0 { // rewrite the sizes in the central directory
 			i := bytes.LastIndex(b, []byte("PK\x01\x02"))
-			le := func(off int, v uint32) { b[off], b[off+1], b[off+2], b[off+3] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24) }
+			le := func(off int, v uint32) {
+				b[off], b[off+1], b[off+2], b[off+3] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24)
+			}
 			le(i+24, uint32(declared))
 		}
 		return b
