@@ -183,7 +183,7 @@ func weights(in, out, from, n int) []kernel {
 		w := make([]float64, hi-lo)
 		var sum float64
 		for j := range w {
-			x := math.Abs((float64(lo+j)-center+0.5)/fscale)
+			x := math.Abs((float64(lo+j) - center + 0.5) / fscale)
 			if x < 1 {
 				w[j] = 1 - x
 			}
