@@ -217,3 +217,39 @@ func mustRead(t *testing.T, name string) []byte {
 	}
 	return b
 }
+
+// TestMerge: a batch run in parts and merged agrees with PyTorch's run of the
+// whole batch, as the page's Web Workers and the CLI's batches rely on.
+func TestMerge(t *testing.T) {
+	for _, name := range []string{"c10_T8_g1", "c10_ann"} {
+		c, err := fixture.Find("testdata", name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		net, err := job.Checkpoint(c.Ckpt, mustRead(t, c.Ckpt))
+		if err != nil {
+			t.Fatal(err)
+		}
+		opt := snn.Options{T: c.T, L: c.L, Gamma: c.Gamma}
+		var parts []*snn.Result
+		for _, cut := range [][2]int{{0, 3}, {3, c.N - 3}} { // offset, n
+			b, err := job.Images(c.Data, mustRead(t, c.Data), net, cut[0], cut[1], c.Norm)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := net.Run(context.Background(), b.X, b.Labels, opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			parts = append(parts, r)
+		}
+		got, err := snn.Merge(parts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.N != c.N {
+			t.Errorf("%s: merged n %d, want %d", name, got.N, c.N)
+		}
+		t.Run(name, func(t *testing.T) { comparePyTorch(t, *c, got) })
+	}
+}

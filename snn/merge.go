@@ -1,0 +1,76 @@
+package snn
+
+import (
+	"fmt"
+	"math"
+)
+
+// Merge joins the results of runs over consecutive parts of one batch into
+// the result of the whole batch: the loss, gradients, paths and firing rates
+// are means over images, so each part counts by its share of the images. The
+// page splits a batch across Web Workers this way, and the CLI a long run
+// across batches. The sums are made in a different order than one run's, so
+// the result agrees with it to float rounding, not bit for bit.
+func Merge(parts []*Result) (*Result, error) {
+	if len(parts) == 0 {
+		return nil, fmt.Errorf("merge: no results")
+	}
+	first := parts[0]
+	r := &Result{T: first.T, L: first.L, Gamma: first.Gamma}
+	for i, p := range parts {
+		if p.N < 1 || p.T != first.T || p.L != first.L || p.Gamma != first.Gamma || len(p.Layers) != len(first.Layers) {
+			return nil, fmt.Errorf("merge: part %d (n=%d, T=%d, L=%d, gamma=%g, %d layers) does not match part 0", i, p.N, p.T, p.L, p.Gamma, len(p.Layers))
+		}
+		r.N += p.N
+		r.Unlabeled += p.Unlabeled
+		r.Pred = append(r.Pred, p.Pred...)
+	}
+	N := float64(r.N)
+	var correct float64
+	for _, p := range parts {
+		w := float64(p.N) / N
+		r.Loss += p.Loss * w
+		correct += math.Round(p.Accuracy * float64(p.N-p.Unlabeled))
+	}
+	if labeled := r.N - r.Unlabeled; labeled > 0 {
+		r.Accuracy = correct / float64(labeled)
+	}
+	for j, fl := range first.Layers {
+		l := LayerResult{Name: fl.Name, Thresh: fl.Thresh}
+		if fl.GradPaths != nil {
+			l.GradPaths = &GradPaths{}
+		}
+		for i, p := range parts {
+			pl := p.Layers[j]
+			if pl.Name != fl.Name || len(pl.Grad) != len(fl.Grad) || (pl.GradPaths == nil) != (fl.GradPaths == nil) {
+				return nil, fmt.Errorf("merge: part %d's layer %d (%s) does not match part 0's (%s)", i, j, pl.Name, fl.Name)
+			}
+			w := float64(p.N) / N
+			l.FiringRate += pl.FiringRate * w
+			l.Grad = addScaled(l.Grad, pl.Grad, w)
+			if gp := pl.GradPaths; gp != nil {
+				l.GradPaths.Crossing = addScaled(l.GradPaths.Crossing, gp.Crossing, w)
+				l.GradPaths.Amplitude = addScaled(l.GradPaths.Amplitude, gp.Amplitude, w)
+				l.GradPaths.Reset = addScaled(l.GradPaths.Reset, gp.Reset, w)
+				l.GradPaths.Init = addScaled(l.GradPaths.Init, gp.Init, w)
+			}
+		}
+		r.Layers = append(r.Layers, l)
+	}
+	return r, nil
+}
+
+// addScaled returns dst + w*src, making dst when it is nil (a forward-only
+// run has no gradients: nil stays nil).
+func addScaled(dst, src []float64, w float64) []float64 {
+	if src == nil {
+		return dst
+	}
+	if dst == nil {
+		dst = make([]float64, len(src))
+	}
+	for i, v := range src {
+		dst[i] += v * w
+	}
+	return dst
+}
