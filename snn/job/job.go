@@ -5,9 +5,9 @@ package job
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/spikegrad/spikegrad/snn"
-	"github.com/spikegrad/spikegrad/snn/cifar"
 	"github.com/spikegrad/spikegrad/snn/pth"
 )
 
@@ -29,46 +29,109 @@ func Checkpoint(name string, b []byte) (*snn.Net, error) {
 
 // Batch is the images a run uses, as bytes and as the model's input.
 type Batch struct {
-	Pixels []uint8   // n images, CHW each
-	X      []float32 // the same, normalised
-	Labels []int
-	Norm   snn.Norm
-	Total  int // images in the file
+	Pixels     []uint8   // n images, CHW each; nil when the file holds normalised floats
+	X          []float32 // the model's input: Pixels normalised with Norm, or the file's floats
+	Labels     []int     // -1: no label (the engine then takes the predicted class's loss)
+	Norm       snn.Norm  // "none" for normalised floats
+	Total      int       // images in the file
+	Indices    []int     // the images' positions in the file
+	Names      []string  // the images' file names, for PNG/JPEG files; else nil
+	Format     string    // what the file was read as, e.g. "CIFAR python batch", "uint8 [10 32 32 3]"
+	Member     string    // the member read, for a release archive
+	Unlabelled int       // images without a label
 }
 
 // Images decodes a batch file and takes images offset..offset+n-1 (fewer
 // when the file ends first), normalised with the preset norm ("auto" picks it
 // from the model's class count).
 func Images(name string, b []byte, net *snn.Net, offset, n int, norm string) (*Batch, error) {
-	nm, err := snn.NormFor(norm, net.Arch.Classes)
+	return Inputs([]File{{Name: name, Data: b}}, net, "", Choice{Offset: offset, N: n}, norm)
+}
+
+// Inputs decodes the data files (see Decode; member: the archive member),
+// takes the chosen images and makes them the model's input: uint8 pixels are
+// normalised with the preset norm ("auto" picks it from the model's class
+// count), floats are taken as already normalised.
+func Inputs(files []File, net *snn.Net, member string, c Choice, norm string) (*Batch, error) {
+	classes := net.Arch.Classes
+	if _, err := snn.NormFor(norm, classes); err != nil && norm != "" && norm != "auto" {
+		return nil, err
+	}
+	if c.Indices == nil && c.N < 1 {
+		return nil, fmt.Errorf("n is %d: at least one image is needed", c.N)
+	}
+	if c.Indices == nil && !c.Random && c.Offset < 0 {
+		return nil, fmt.Errorf("offset is %d: it must be 0 or more", c.Offset)
+	}
+	d, err := Decode(files, net, member)
 	if err != nil {
 		return nil, err
 	}
-	if n < 1 {
-		return nil, fmt.Errorf("n is %d: at least one image is needed", n)
-	}
-	if offset < 0 {
-		return nil, fmt.Errorf("offset is %d: it must be 0 or more", offset)
-	}
-	d, err := cifar.Decode(b, net.Arch.Classes)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %v", name, err)
+	name := files[0].Name
+	if len(files) > 1 {
+		name = fmt.Sprintf("%d images", len(files))
 	}
 	in := net.Arch.Input
 	if d.C != in[0] || d.H != in[1] || d.W != in[2] {
-		return nil, fmt.Errorf("%s: images are %dx%dx%d, the model takes %dx%dx%d", name, d.C, d.H, d.W, in[0], in[1], in[2])
+		return nil, fmt.Errorf("%s: images are %dx%dx%d, the model takes %dx%dx%d%s", name, d.C, d.H, d.W, in[0], in[1], in[2], sizeHint(d, in))
 	}
-	if offset >= d.N {
-		return nil, fmt.Errorf("%s: offset %d, but the file holds %d images", name, offset, d.N)
+	idx, err := c.Pick(d.N)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", name, err)
 	}
-	end := min(offset+n, d.N)
 	sz := d.C * d.H * d.W
-	px := d.Pixels[offset*sz : end*sz]
-	return &Batch{
-		Pixels: px,
-		X:      nm.Normalize(px, d.C, d.H*d.W),
-		Labels: d.Labels[offset:end],
-		Norm:   nm,
-		Total:  d.N,
-	}, nil
+	bt := &Batch{Total: d.N, Indices: idx, Format: d.Format, Member: d.Member, Labels: make([]int, len(idx))}
+	for k, i := range idx {
+		bt.Labels[k] = d.Labels[i]
+		if d.Labels[i] < 0 {
+			bt.Unlabelled++
+		}
+		if d.Names != nil {
+			bt.Names = append(bt.Names, d.Names[i])
+		}
+	}
+	if d.X != nil {
+		if norm != "" && norm != "auto" && norm != "none" {
+			return nil, fmt.Errorf("%s holds floats, taken as already normalised: normalisation %s does not apply (use auto or none)", name, norm)
+		}
+		bt.Norm, _ = snn.NormFor("none", classes)
+		bt.X = gather(d.X, idx, sz)
+		return bt, nil
+	}
+	nm, err := snn.NormFor(norm, classes)
+	if err != nil {
+		return nil, err
+	}
+	bt.Norm = nm
+	bt.Pixels = gather(d.Pixels, idx, sz)
+	bt.X = nm.Normalize(bt.Pixels, d.C, d.H*d.W)
+	return bt, nil
+}
+
+// gather copies the images idx of size sz out of all (a run of consecutive
+// images stays a sub-slice of all).
+func gather[T any](all []T, idx []int, sz int) []T {
+	if len(idx) > 0 && idx[len(idx)-1]-idx[0] == len(idx)-1 && slices.IsSorted(idx) {
+		return all[idx[0]*sz : (idx[len(idx)-1]+1)*sz]
+	}
+	out := make([]T, 0, len(idx)*sz)
+	for _, i := range idx {
+		out = append(out, all[i*sz:(i+1)*sz]...)
+	}
+	return out
+}
+
+// sizeHint explains a size mismatch between the model and the images.
+func sizeHint(d *Decoded, in [3]int) string {
+	switch {
+	case d.Names != nil:
+		return ""
+	case d.H == 32 && d.W == 32 && in[1] >= 64:
+		return ": an ImageNet-size model with CIFAR-size images; give images of the model's size, or PNG/JPEG files, which are resized"
+	case in[1] == 32 && in[2] == 32 && d.H > 32:
+		return ": a CIFAR-size model with larger images; give 32x32 images, or PNG/JPEG files, which are resized"
+	case d.C != in[0]:
+		return fmt.Sprintf(": %d channels, the model %d", d.C, in[0])
+	}
+	return ": arrays and batches are not resized; PNG/JPEG files are"
 }
