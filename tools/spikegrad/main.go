@@ -16,6 +16,9 @@ import (
 	"io"
 	"math"
 	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/spikegrad/spikegrad/snn"
@@ -41,8 +44,12 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("spikegrad", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	ckpt := fs.String("ckpt", "", "checkpoint `file` (torch.save of a QCFS state_dict); default: the embedded demo")
-	data := fs.String("data", "", "image batch `file` (CIFAR .bin or python batch); default: the embedded demo batch")
-	n := fs.Int("n", 32, "use the first `N` images")
+	data := fs.String("data", "", "image data `file` or folder: CIFAR batch or release .tar.gz, .npy/.npz, torch.save'd {images, labels}, PNG/JPEG, a folder of PNG/JPEG; default: the embedded demo batch")
+	n := fs.Int("n", 32, "use `N` images (from -offset, or at random with -random)")
+	offset := fs.Int("offset", 0, "first image to use")
+	random := fs.String("random", "", "use -n images chosen at random with this `seed` (an unsigned integer)")
+	indices := fs.String("indices", "", "use these images, e.g. `3,7,10-12`")
+	member := fs.String("member", "", "batch to read from a CIFAR release .tar.gz, e.g. `data_batch_3` (default: the test batch)")
 	T := fs.Int("T", 8, "time steps (0: ANN mode)")
 	L := fs.Int("L", 4, "quantisation levels")
 	gamma := fs.Float64("gamma", 1.0, "surrogate gradient width")
@@ -87,24 +94,45 @@ func run(args []string, stdout, stderr io.Writer) error {
 		}
 		ckName, ckBytes = *ckpt, b
 	}
-	dataName, dataBytes := demo.BatchName, demo.Batch
-	if *data != "" {
-		b, err := os.ReadFile(*data)
+	choice := job.Choice{Offset: *offset, N: *n}
+	if *random != "" {
+		seed, err := strconv.ParseUint(*random, 10, 64)
 		if err != nil {
-			return fileError(*data, err)
+			return fmt.Errorf("-random %q: want a seed, an unsigned integer", *random)
 		}
-		dataName, dataBytes = *data, b
+		choice.Random, choice.Seed = true, seed
+	}
+	if *indices != "" {
+		idx, err := job.ParseIndices(*indices)
+		if err != nil {
+			return fmt.Errorf("-indices: %v", err)
+		}
+		choice.Indices = idx
+	}
+	dataName := demo.BatchName
+	files := []job.File{{Name: demo.BatchName, Data: demo.Batch}}
+	if *data != "" {
+		dataName = *data
+		var closeAll func()
+		var err error
+		if files, closeAll, err = dataFiles(*data); err != nil {
+			return err
+		}
+		defer closeAll()
 	}
 	net, err := job.Checkpoint(ckName, ckBytes)
 	if err != nil {
 		return err
 	}
-	batch, err := job.Images(dataName, dataBytes, net, 0, *n, *norm)
+	batch, err := job.Inputs(files, net, *member, choice, *norm)
 	if err != nil {
 		return err
 	}
-	if len(batch.Labels) < *n {
+	if choice.Indices == nil && len(batch.Labels) < *n {
 		fmt.Fprintf(stderr, "spikegrad: %s holds %d images; using all of them\n", dataName, len(batch.Labels))
+	}
+	if batch.Unlabelled > 0 {
+		fmt.Fprintf(stderr, "spikegrad: %d of %d images have no label: their loss and gradients are those of the predicted class\n", batch.Unlabelled, len(batch.Labels))
 	}
 	res, err := net.Run(context.Background(), batch.X, batch.Labels, opt)
 	if err != nil {
@@ -140,6 +168,54 @@ func run(args []string, stdout, stderr io.Writer) error {
 		printFD(stdout, fds, res, *fdStep, fdLabels[*lang])
 	}
 	return nil
+}
+
+// dataFiles opens -data: a file (read as a stream, so that a release
+// archive is not held whole in memory), or a folder, whose PNG/JPEG files
+// (in subfolders too, named by their path under it for their labels) are
+// read in name order.
+func dataFiles(name string) ([]job.File, func(), error) {
+	st, err := os.Stat(name)
+	if err != nil {
+		return nil, nil, fileError(name, err)
+	}
+	if !st.IsDir() {
+		f, err := os.Open(name)
+		if err != nil {
+			return nil, nil, fileError(name, err)
+		}
+		return []job.File{{Name: name, R: f}}, func() { f.Close() }, nil
+	}
+	var files []job.File
+	err = filepath.WalkDir(name, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return fileError(p, err)
+		}
+		switch strings.ToLower(filepath.Ext(p)) {
+		case ".png", ".jpg", ".jpeg":
+		default:
+			return nil
+		}
+		if d.IsDir() {
+			return nil
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return fileError(p, err)
+		}
+		rel, _ := filepath.Rel(name, p)
+		// The folder's own name counts too: cat/ given alone labels its images.
+		files = append(files, job.File{Name: filepath.ToSlash(filepath.Join(filepath.Base(filepath.Clean(name)), rel)), Data: b})
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(files) == 0 {
+		return nil, nil, fmt.Errorf("%s: a folder without PNG or JPEG images", name)
+	}
+	slices.SortFunc(files, func(a, b job.File) int { return strings.Compare(a.Name, b.Name) })
+	return files, func() {}, nil
 }
 
 // fileError turns an os error into "FILE: problem" without Go's "open" prefix.

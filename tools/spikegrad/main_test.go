@@ -224,3 +224,53 @@ func TestFD(t *testing.T) {
 		t.Error("-fd-step 2 was accepted")
 	}
 }
+
+// The data flags: an archive member, indices, random images, a folder of
+// images (labels from names, the unlabelled ones said so on stderr).
+func TestDataFlags(t *testing.T) {
+	ck := testdata + "vgg16_c10.pth"
+	dir := filepath.Join(t.TempDir(), "imgs") // not a number: a numbered folder would be a label
+	for _, n := range []string{"cat_003.png", "airplane/1.png", "class_207.jpg"} {
+		b, err := os.ReadFile("../../snn/picture/testdata/" + n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.MkdirAll(filepath.Dir(filepath.Join(dir, n)), 0o755)
+		if err := os.WriteFile(filepath.Join(dir, n), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []struct {
+		args   []string
+		n      string
+		stderr string
+	}{
+		{[]string{"-data", "../../snn/cifar/testdata/archives/cifar-10-binary.tar.gz", "-member", "data_batch_1.bin"}, `"n":1,`, "holds 1 images"},
+		{[]string{"-data", testdata + "c10.bin", "-indices", "1,3-5"}, `"n":4,`, ""},
+		{[]string{"-data", testdata + "c10.bin", "-random", "3", "-n", "5"}, `"n":5,`, ""},
+		{[]string{"-data", dir, "-n", "100"}, `"n":3,`, "1 of 3 images have no label: their loss and gradients are those of the predicted class"},
+	} {
+		out, errOut, err := runCLI(append([]string{"-ckpt", ck, "-T", "2", "-json"}, c.args...)...)
+		if err != nil {
+			t.Errorf("%v: %v", c.args, err)
+			continue
+		}
+		if !strings.Contains(out, c.n) || !strings.Contains(errOut, c.stderr) {
+			t.Errorf("%v: stdout %.60q..., stderr %q; want %s and %q", c.args, out, errOut, c.n, c.stderr)
+		}
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-random", "x"}, `-random "x": want a seed, an unsigned integer`},
+		{[]string{"-indices", "3-1"}, `-indices: indices "3-1": "3-1" is not an index or a range like 10-12`},
+		{[]string{"-indices", "99"}, "index 99, but the file holds 8 images (0 to 7)"},
+		{[]string{"-member", "test"}, "a member (test) was asked for, but this is not a tar.gz archive"},
+	} {
+		_, _, err := runCLI(append([]string{"-ckpt", ck, "-data", testdata + "c10.bin"}, c.args...)...)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v: got %v, want %q", c.args, err, c.want)
+		}
+	}
+}
