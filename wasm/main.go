@@ -10,6 +10,9 @@
 //	loadBatch(name, Uint8Array)      -> JSON {data, images}
 //	run(settingsJSON, onProgress)    -> Promise of JSON {result, pred, labels, pixels, classNames}
 //	charts(resultJSON, lang)         -> JSON {thresh, grad, paths, rate} (ECharts options)
+//	count(settingsJSON)              -> JSON {images}: how many images a run with these settings takes
+//	merge(resultsJSON)               -> JSON result: the runs of consecutive parts of a batch, joined
+//	                                    (the page splits a run across one worker per core)
 //
 // and, for the teaching views (snn/teach.go), with the run's settings plus
 // "thresh" (every IF layer's thresholds, replacing the checkpoint's) where
@@ -75,6 +78,8 @@ func main() {
 		"loadBatch":      js.FuncOf(guard(loadBatch)),
 		"run":            js.FuncOf(run),
 		"charts":         js.FuncOf(guard(charts)),
+		"count":          js.FuncOf(guard(count)),
+		"merge":          js.FuncOf(guard(merge)),
 		"forward":        js.FuncOf(promise(teach("forward"))),
 		"detail":         js.FuncOf(promise(teach("detail"))),
 		"finiteDiff":     js.FuncOf(promise(teach("finiteDiff"))),
@@ -302,6 +307,23 @@ func teach(op string) func(set string) (any, error) {
 		out["seconds"] = time.Since(t0).Seconds()
 		return out, nil
 	}
+}
+
+func count(args []js.Value) (any, error) {
+	s := settings{N: 32, T: 8, L: 4, Gamma: 1, Norm: "auto"}
+	_, b, err := prepare(strArg(args, 0), &s)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]int{"images": len(b.Labels)}, nil
+}
+
+func merge(args []js.Value) (any, error) {
+	var parts []*snn.Result
+	if err := json.Unmarshal([]byte(strArg(args, 0)), &parts); err != nil {
+		return nil, fmt.Errorf("merge: %v", err)
+	}
+	return snn.Merge(parts)
 }
 
 var cifar10Classes = []string{"airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"}

@@ -261,22 +261,116 @@
     }
   }
 
+  // loadFiles hands to an engine the files the page holds (the demo's for
+  // what the user has not chosen) and resolves when it has them all.
+  function loadFiles(eng) {
+    const calls = [];
+    if (!page.checkpoint || !page.batch) {
+      calls.push(eng.call('loadDemo'));
+    }
+    if (page.checkpoint) {
+      calls.push(eng.call('loadCheckpoint', page.checkpoint.name, page.checkpoint.bytes, page.checkpoint.description || ''));
+    }
+    if (page.batch) {
+      calls.push(eng.call('loadBatch', page.batch.name, page.batch.bytes));
+    }
+    return Promise.all(calls);
+  }
+
   // restoreEngine loads into a new worker what the old one held.
   function restoreEngine() {
-    const report = (err) => {
+    loadFiles(engine).catch((err) => {
       if (!(err instanceof Cancelled)) {
         showError(err.message);
         setState('error', 'stateError');
       }
+    });
+  }
+
+  // ---- More workers ----
+
+  // A run splits its images across one worker per core, up to MAX_WORKERS:
+  // the loss and the gradients are means over images, so the parts' results
+  // join into the batch's (snn.Merge, the engine's merge()). engine is the
+  // first worker; helpers are the others, each given the page's files when a
+  // run first needs them (a copy of the checkpoint per worker: memory for speed).
+  const MAX_WORKERS = 8;
+  const helpers = []; // {engine, checkpoint, batch}: what each holds
+  let split = null; // during a split run: {done: [images per worker], total}
+
+  function workerCount() {
+    return Math.max(1, Math.min(navigator.hardwareConcurrency || 1, MAX_WORKERS));
+  }
+
+  // progressOf is worker i's progress handler: a split run's progress is
+  // the images done over all its workers.
+  function progressOf(i) {
+    return (image, images, layer, phase) => {
+      if (split) {
+        split.done[i] = image;
+        onProgress(split.done.reduce((a, b) => a + b, 0), split.total, layer, phase);
+      } else if (i === 0) {
+        onProgress(image, images, layer, phase);
+      }
     };
-    if (!page.checkpoint || !page.batch) {
-      engine.call('loadDemo').catch(report);
+  }
+
+  async function helperReady(h) {
+    if (h.checkpoint === page.checkpoint && h.batch === page.batch) {
+      return;
     }
-    if (page.checkpoint) {
-      engine.call('loadCheckpoint', page.checkpoint.name, page.checkpoint.bytes, page.checkpoint.description || '').catch(report);
+    h.checkpoint = h.batch = undefined;
+    await loadFiles(h.engine);
+    h.checkpoint = page.checkpoint;
+    h.batch = page.batch;
+  }
+
+  function restartHelpers() {
+    for (const h of helpers) {
+      h.engine.restart();
+      h.checkpoint = h.batch = undefined;
     }
-    if (page.batch) {
-      engine.call('loadBatch', page.batch.name, page.batch.bytes).catch(report);
+  }
+
+  // runAll runs the settings' images on as many workers as there are cores
+  // and answers as one run's reply would.
+  async function runAll(settings) {
+    const t0 = performance.now();
+    const k = Math.min(workerCount(), settings.n);
+    const images = k > 1 ? (await engine.call('count', JSON.stringify(settings))).images : 1;
+    const parts = Math.min(k, images);
+    if (parts < 2) {
+      return engine.call('run', JSON.stringify(settings));
+    }
+    while (helpers.length < parts - 1) {
+      const h = { engine: null, checkpoint: undefined, batch: undefined };
+      h.engine = new Engine(progressOf(helpers.length + 1), () => {
+        h.checkpoint = h.batch = undefined;
+      });
+      helpers.push(h);
+    }
+    const engines = [engine].concat(helpers.slice(0, parts - 1).map((h) => h.engine));
+    await Promise.all(helpers.slice(0, parts - 1).map(helperReady));
+    split = { done: new Array(parts).fill(0), total: images };
+    try {
+      let offset = settings.offset;
+      const outs = await Promise.all(engines.map((eng, i) => {
+        const n = Math.floor(images / parts) + (i < images % parts ? 1 : 0);
+        const part = Object.assign({}, settings, { offset, n });
+        offset += n;
+        return eng.call('run', JSON.stringify(part));
+      }));
+      const result = await engine.call('merge', JSON.stringify(outs.map((o) => o.result)));
+      return Object.assign({}, outs[0], {
+        result,
+        pred: [].concat(...outs.map((o) => o.pred)),
+        labels: [].concat(...outs.map((o) => o.labels)),
+        pixels: btoa(outs.map((o) => atob(o.pixels)).join('')),
+        seconds: (performance.now() - t0) / 1000,
+        workers: parts,
+      });
+    } finally {
+      split = null;
     }
   }
 
@@ -534,7 +628,7 @@
     bar.removeAttribute('value'); // indeterminate until the first progress
     bar.hidden = false;
     try {
-      const out = await engine.call('run', JSON.stringify(settings));
+      const out = await runAll(settings);
       const resultJSON = JSON.stringify(out.result);
       const [en, zh] = await Promise.all([engine.call('charts', resultJSON, 'en'), engine.call('charts', resultJSON, 'zh')]);
       if (seq !== runSeq) {
@@ -552,7 +646,7 @@
       if (api.timings.demoBars === undefined) {
         api.timings.demoBars = performance.now();
       }
-      setState('done', 'stateDone', { seconds: out.seconds.toFixed(1) });
+      setState('done', out.workers > 1 ? 'stateDoneWorkers' : 'stateDone', { seconds: out.seconds.toFixed(1), workers: out.workers });
     } catch (err) {
       if (seq === runSeq && !(err instanceof Cancelled)) {
         showError(err.message);
@@ -576,6 +670,7 @@
     runSeq++;
     engine.restart();
     restoreEngine();
+    restartHelpers();
     page.busy = false;
     page.running = false;
     $('#progress').hidden = true;
@@ -1012,7 +1107,7 @@
       }
     });
 
-    engine = new Engine(onProgress, onCrash);
+    engine = new Engine(progressOf(0), onCrash);
     page.busy = true;
     updateControls();
     setState('starting', 'stateStarting');

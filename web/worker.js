@@ -2,7 +2,7 @@
 // page never freezes while it computes.
 //
 // The page sends {id, op, args} with op one of the engine's functions
-// (loadDemo, loadCheckpoint, loadBatch, run, charts, and the teaching views'
+// (loadDemo, loadCheckpoint, loadBatch, run, charts, count, merge, and the teaching views'
 // forward, detail, finiteDiff, descend, which answer Promises as run does). The worker answers
 // {id, json} with the engine's JSON string, which is {"error": "..."} when the
 // call failed, and sends {progress: [image, images, layer, phase]} while a run
@@ -12,7 +12,7 @@
 
 importScripts('../wasm_exec.js');
 
-const OPS = ['loadDemo', 'loadCheckpoint', 'loadBatch', 'run', 'charts', 'forward', 'detail', 'finiteDiff', 'descend'];
+const OPS = ['loadDemo', 'loadCheckpoint', 'loadBatch', 'run', 'charts', 'count', 'merge', 'forward', 'detail', 'finiteDiff', 'descend'];
 
 // The engine, once the wasm module runs. main() sets globalThis.spikegrad and
 // then waits for calls, so go.run's promise never resolves and is not awaited.
