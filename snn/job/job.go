@@ -53,24 +53,45 @@ func Images(name string, b []byte, net *snn.Net, offset, n int, norm string) (*B
 // normalised with the preset norm ("auto" picks it from the model's class
 // count), floats are taken as already normalised.
 func Inputs(files []File, net *snn.Net, member string, c Choice, norm string) (*Batch, error) {
-	classes := net.Arch.Classes
-	if _, err := snn.NormFor(norm, classes); err != nil && norm != "" && norm != "auto" {
+	if err := c.check(net, norm); err != nil {
 		return nil, err
-	}
-	if c.Indices == nil && c.N < 1 {
-		return nil, fmt.Errorf("n is %d: at least one image is needed", c.N)
-	}
-	if c.Indices == nil && !c.Random && c.Offset < 0 {
-		return nil, fmt.Errorf("offset is %d: it must be 0 or more", c.Offset)
 	}
 	d, err := Decode(files, net, member)
 	if err != nil {
 		return nil, err
 	}
-	name := files[0].Name
-	if len(files) > 1 {
-		name = fmt.Sprintf("%d images", len(files))
+	return Choose(d, DataName(files), net, c, norm)
+}
+
+// DataName names the data files in messages: the file, or "k images".
+func DataName(files []File) string {
+	if len(files) == 1 {
+		return files[0].Name
 	}
+	return fmt.Sprintf("%d images", len(files))
+}
+
+func (c Choice) check(net *snn.Net, norm string) error {
+	if _, err := snn.NormFor(norm, net.Arch.Classes); err != nil && norm != "" && norm != "auto" {
+		return err
+	}
+	if c.Indices == nil && c.N < 1 {
+		return fmt.Errorf("n is %d: at least one image is needed", c.N)
+	}
+	if c.Indices == nil && !c.Random && c.Offset < 0 {
+		return fmt.Errorf("offset is %d: it must be 0 or more", c.Offset)
+	}
+	return nil
+}
+
+// Choose takes the chosen images of decoded data files (named name in
+// messages) as Inputs does; the page decodes a file once and chooses from
+// it for every run.
+func Choose(d *Decoded, name string, net *snn.Net, c Choice, norm string) (*Batch, error) {
+	if err := c.check(net, norm); err != nil {
+		return nil, err
+	}
+	classes := net.Arch.Classes
 	in := net.Arch.Input
 	if d.C != in[0] || d.H != in[1] || d.W != in[2] {
 		return nil, fmt.Errorf("%s: images are %dx%dx%d, the model takes %dx%dx%d%s", name, d.C, d.H, d.W, in[0], in[1], in[2], sizeHint(d, in))
