@@ -3,12 +3,14 @@
 // Command wasm is the engine for the page: built with GOOS=js GOARCH=wasm it
 // runs inside a Web Worker (web/worker.js) and exposes globalThis.spikegrad:
 //
-//	loadDemo()                      -> JSON {ckpt, data, classes, layers, images}
+//	loadDemo()                      -> JSON {ckpt, data, classes, layers, images, description}
 //	loadCheckpoint(name, Uint8Array[, description]) -> JSON {ckpt, arch, classes, layers, input, description}
 //	                                    (description: an architecture description, JSON text, for a
 //	                                    layout that is not recognised; the reply's is the one used)
-//	loadBatch(name, Uint8Array)      -> JSON {data, images}
-//	run(settingsJSON, onProgress)    -> Promise of JSON {result, pred, labels, pixels, classNames}
+//	loadBatch(name, Uint8Array)      -> JSON {data, bytes, images, format, member, unlabelled}
+//	loadBatch([names], [Uint8Arrays]) the same for several files at once (PNG/JPEG images)
+//	run(settingsJSON, onProgress)    -> Promise of JSON {result, pred, labels, pixels, classNames,
+//	                                    indices, names, format, member, unlabelled}
 //	charts(resultJSON, lang)         -> JSON {thresh, grad, paths, rate} (ECharts options)
 //	count(settingsJSON)              -> JSON {images}: how many images a run with these settings takes
 //	merge(resultsJSON)               -> JSON result: the runs of consecutive parts of a batch, joined
@@ -40,27 +42,40 @@ import (
 
 	"github.com/spikegrad/spikegrad/snn"
 	"github.com/spikegrad/spikegrad/snn/chart"
+	"github.com/spikegrad/spikegrad/snn/cifar"
 	"github.com/spikegrad/spikegrad/snn/demo"
 	"github.com/spikegrad/spikegrad/snn/job"
 )
 
-// The loaded checkpoint and batch; a run uses both.
+// The loaded checkpoint and data files; a run uses both. The files are
+// decoded once for the network and archive member they were decoded for.
 var (
 	net      *snn.Net
 	ckptName string
-	data     []byte
+	files    []job.File
 	dataName string
 	isDemo   bool
+	decoded  struct {
+		d      *job.Decoded
+		net    *snn.Net
+		member string
+	}
 )
 
 // settings are the page's inputs, with the CLI's defaults.
 type settings struct {
-	N      int     `json:"n"`
-	Offset int     `json:"offset"`
-	T      int     `json:"T"`
-	L      int     `json:"L"`
-	Gamma  float64 `json:"gamma"`
-	Norm   string  `json:"norm"`
+	N      int `json:"n"`
+	Offset int `json:"offset"`
+	// Member names the batch to read in a release archive ("": the test
+	// batch); Seed, when set, chooses n images at random; Indices, when not
+	// empty, lists the images ("3,7,10-12") instead.
+	Member  string  `json:"member"`
+	Seed    *uint64 `json:"seed"`
+	Indices string  `json:"indices"`
+	T       int     `json:"T"`
+	L       int     `json:"L"`
+	Gamma   float64 `json:"gamma"`
+	Norm    string  `json:"norm"`
 	// The teaching views' own.
 	Thresh   [][]float64 `json:"thresh"`
 	Detail   *snn.Detail `json:"detail"`
@@ -144,10 +159,15 @@ func loadDemo(args []js.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	net, ckptName, data, dataName, isDemo = n, demo.CheckpointName, demo.Batch, demo.BatchName, true
+	net, ckptName, isDemo = n, demo.CheckpointName, true
+	setFiles([]job.File{{Name: demo.BatchName, Data: demo.Batch}})
+	d, err := decode("")
+	if err != nil {
+		return nil, err
+	}
 	info := netInfo()
 	info["data"] = dataName
-	info["images"] = len(data) / 3073
+	info["images"] = d.N
 	return info, nil
 }
 
@@ -169,16 +189,72 @@ func loadCheckpoint(args []js.Value) (any, error) {
 }
 
 func loadBatch(args []js.Value) (any, error) {
-	name := strArg(args, 0)
-	b, err := bytesArg(args, 1)
+	var fs []job.File
+	total := 0
+	if len(args) > 1 && args[0].Type() == js.TypeObject && args[0].InstanceOf(js.Global().Get("Array")) {
+		names, arrays := args[0], args[1]
+		if arrays.Type() != js.TypeObject || arrays.Length() != names.Length() {
+			return nil, fmt.Errorf("loadBatch: want as many files as names")
+		}
+		for i := range names.Length() {
+			b, err := bytesArg([]js.Value{arrays.Index(i)}, 0)
+			if err != nil {
+				return nil, err
+			}
+			fs = append(fs, job.File{Name: names.Index(i).String(), Data: b})
+			total += len(b)
+		}
+	} else {
+		b, err := bytesArg(args, 1)
+		if err != nil {
+			return nil, err
+		}
+		fs = []job.File{{Name: strArg(args, 0), Data: b}}
+		total = len(b)
+	}
+	for _, f := range fs {
+		if len(f.Data) == 0 {
+			return nil, fmt.Errorf("%s: empty file", f.Name)
+		}
+	}
+	setFiles(fs)
+	isDemo = false
+	info := map[string]any{"data": dataName, "bytes": total}
+	if net != nil {
+		// Decoded now, so that a bad file is said at once, not at the run.
+		d, err := decode("")
+		if err != nil {
+			return nil, err
+		}
+		unlabelled := 0
+		for _, l := range d.Labels {
+			if l < 0 {
+				unlabelled++
+			}
+		}
+		info["images"], info["format"], info["member"], info["unlabelled"] = d.N, d.Format, d.Member, unlabelled
+	}
+	return info, nil
+}
+
+func setFiles(fs []job.File) {
+	files, dataName = fs, job.DataName(fs)
+	decoded.d = nil
+}
+
+// decode decodes the loaded files for the loaded network, once per network
+// and member.
+func decode(member string) (*job.Decoded, error) {
+	if decoded.d != nil && decoded.net == net && decoded.member == member {
+		return decoded.d, nil
+	}
+	decoded.d = nil
+	d, err := job.Decode(files, net, member)
 	if err != nil {
 		return nil, err
 	}
-	if len(b) == 0 {
-		return nil, fmt.Errorf("%s: empty file", name)
-	}
-	data, dataName, isDemo = b, name, false
-	return map[string]any{"data": name, "bytes": len(b)}, nil
+	decoded.d, decoded.net, decoded.member = d, net, member
+	return d, nil
 }
 
 // run returns a Promise: the work runs on a goroutine, as a js.Func must not
@@ -203,7 +279,7 @@ func run(_ js.Value, args []js.Value) any {
 // prepare reads the page's settings over the defaults in s and takes the
 // images they ask for from the loaded batch.
 func prepare(set string, s *settings) (snn.Options, *job.Batch, error) {
-	if net == nil || data == nil {
+	if net == nil || files == nil {
 		return snn.Options{}, nil, fmt.Errorf("load a checkpoint and a batch first")
 	}
 	if err := json.Unmarshal([]byte(set), s); err != nil {
@@ -213,7 +289,23 @@ func prepare(set string, s *settings) (snn.Options, *job.Batch, error) {
 	if err := opt.Check(); err != nil {
 		return snn.Options{}, nil, err
 	}
-	b, err := job.Images(dataName, data, net, s.Offset, s.N, s.Norm)
+	c := job.Choice{Offset: s.Offset, N: s.N}
+	if s.Seed != nil {
+		// The page says so next to the field: a seed replaces the first image.
+		c.Random, c.Seed, c.Offset = true, *s.Seed, 0
+	}
+	if s.Indices != "" {
+		ix, err := job.ParseIndices(s.Indices)
+		if err != nil {
+			return snn.Options{}, nil, fmt.Errorf("indices: %v", err)
+		}
+		c.Indices = ix
+	}
+	d, err := decode(s.Member)
+	if err != nil {
+		return snn.Options{}, nil, err
+	}
+	b, err := job.Choose(d, dataName, net, c, s.Norm)
 	return opt, b, err
 }
 
@@ -246,11 +338,20 @@ func runJob(set string, progress js.Value) (any, error) {
 		"seconds": time.Since(t0).Seconds(),
 		"ckpt":    ckptName,
 		"data":    dataName,
+		// Where the images came from: their places in the file (and names,
+		// for image files), what the file was read as, and the labels missing.
+		"indices":    b.Indices,
+		"names":      b.Names,
+		"format":     b.Format,
+		"member":     b.Member,
+		"unlabelled": b.Unlabelled,
 	}
 	if isDemo {
 		out["classNames"] = demo.Classes
 	} else if net.Arch.Classes == 10 {
-		out["classNames"] = cifar10Classes
+		out["classNames"] = cifar.Classes10
+	} else if net.Arch.Classes == 100 {
+		out["classNames"] = cifar.Classes100
 	}
 	return out, nil
 }
@@ -315,7 +416,7 @@ func count(args []js.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return map[string]int{"images": len(b.Labels)}, nil
+	return map[string]any{"images": len(b.Labels), "indices": b.Indices}, nil
 }
 
 func merge(args []js.Value) (any, error) {
@@ -325,8 +426,6 @@ func merge(args []js.Value) (any, error) {
 	}
 	return snn.Merge(parts)
 }
-
-var cifar10Classes = []string{"airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"}
 
 func charts(args []js.Value) (any, error) {
 	var r snn.Result

@@ -272,7 +272,7 @@
       calls.push(eng.call('loadCheckpoint', page.checkpoint.name, page.checkpoint.bytes, page.checkpoint.description || ''));
     }
     if (page.batch) {
-      calls.push(eng.call('loadBatch', page.batch.name, page.batch.bytes));
+      calls.push(eng.call('loadBatch', page.batch.names, page.batch.arrays));
     }
     return Promise.all(calls);
   }
@@ -337,7 +337,8 @@
   async function runAll(settings) {
     const t0 = performance.now();
     const k = Math.min(workerCount(), settings.n);
-    const images = k > 1 ? (await engine.call('count', JSON.stringify(settings))).images : 1;
+    const chosen = k > 1 ? await engine.call('count', JSON.stringify(settings)) : { images: 1 };
+    const images = chosen.images;
     const parts = Math.min(k, images);
     if (parts < 2) {
       return engine.call('run', JSON.stringify(settings));
@@ -353,11 +354,13 @@
     await Promise.all(helpers.slice(0, parts - 1).map(helperReady));
     split = { done: new Array(parts).fill(0), total: images };
     try {
-      let offset = settings.offset;
+      // Each part names its images, so that a random or listed choice
+      // splits as exactly as the first n.
+      let from = 0;
       const outs = await Promise.all(engines.map((eng, i) => {
         const n = Math.floor(images / parts) + (i < images % parts ? 1 : 0);
-        const part = Object.assign({}, settings, { offset, n });
-        offset += n;
+        const part = Object.assign({}, settings, { indices: chosen.indices.slice(from, from + n).join(','), seed: null });
+        from += n;
         return eng.call('run', JSON.stringify(part));
       }));
       const result = await engine.call('merge', JSON.stringify(outs.map((o) => o.result)));
@@ -365,6 +368,9 @@
         result,
         pred: [].concat(...outs.map((o) => o.pred)),
         labels: [].concat(...outs.map((o) => o.labels)),
+        indices: [].concat(...outs.map((o) => o.indices)),
+        names: outs[0].names ? [].concat(...outs.map((o) => o.names)) : null,
+        unlabelled: outs.reduce((a, o) => a + o.unlabelled, 0),
         pixels: btoa(outs.map((o) => atob(o.pixels)).join('')),
         seconds: (performance.now() - t0) / 1000,
         workers: parts,
@@ -438,9 +444,51 @@
       ? t('ckptInfo', { arch: ckptInfo.arch, classes: ckptInfo.classes, layers: (ckptInfo.layers || []).length })
       : '';
     $('#data-name').textContent = batch ? batch.name : demo ? t('usingDemo', { name: demo.data }) : '';
-    $('#data-info').textContent = batch
-      ? t('dataInfo', { bytes: fmtBytes(batch.bytes.length) })
-      : demo ? t('demoLoaded', { images: demo.images }) : '';
+    $('#data-info').textContent = batch ? dataInfo(batch.info) : demo ? t('demoLoaded', { images: demo.images }) : '';
+  }
+
+  // dataInfo says what a data file was read as: size, images, format, and
+  // how many images have no label.
+  function dataInfo(info) {
+    let text = t('dataInfo', { bytes: fmtBytes(info.bytes) });
+    if (info.images !== undefined) {
+      text = t('dataRead', { bytes: fmtBytes(info.bytes), images: info.images, format: info.format + (info.member ? ' · ' + info.member : '') });
+    }
+    if (info.unlabelled) {
+      text += ' · ' + t('unlabelledNote', { k: info.unlabelled, n: info.images });
+    }
+    return text;
+  }
+
+  // loadImages hands several image files to the engine as one batch.
+  async function loadImages(fileList) {
+    if (page.busy || fileList.length === 0) {
+      return;
+    }
+    if (fileList.length === 1) {
+      return loadFile('batch', fileList[0]);
+    }
+    page.busy = true;
+    updateControls();
+    clearError();
+    setState('loading', 'reading', { name: t('nFiles', { n: fileList.length }) });
+    try {
+      const arrays = await Promise.all(fileList.map(async (f) => new Uint8Array(await f.arrayBuffer())));
+      const names = fileList.map((f) => f.webkitRelativePath || f.name);
+      const info = await engine.call('loadBatch', names, arrays);
+      page.batch = { name: t('nFiles', { n: names.length }), names, arrays, info };
+      setState('ready', 'stateReady');
+    } catch (err) {
+      if (!(err instanceof Cancelled)) {
+        showError(err.message);
+        setState('error', 'stateError');
+      }
+    } finally {
+      page.busy = false;
+      updateControls();
+      renderFiles();
+      api.loads++;
+    }
   }
 
   // loadFile reads a file the user chose and hands it to the engine. kind is
@@ -459,9 +507,10 @@
         // Kept even when refused: a description may still build it.
         page.lastCheckpoint = { name: file.name, bytes };
       }
-      const op = kind === 'checkpoint' ? 'loadCheckpoint' : 'loadBatch';
-      const info = await engine.call(op, file.name, bytes);
-      page[kind] = { name: file.name, bytes, info };
+      const info = kind === 'checkpoint'
+        ? await engine.call('loadCheckpoint', file.name, bytes)
+        : await engine.call('loadBatch', [file.name], [bytes]);
+      page[kind] = kind === 'checkpoint' ? { name: file.name, bytes, info } : { name: file.name, names: [file.name], arrays: [bytes], info };
       if (kind === 'checkpoint') {
         showDescription(info);
       }
@@ -535,8 +584,11 @@
     for (const [input, kind] of [['#ckpt-file', 'checkpoint'], ['#data-file', 'batch']]) {
       const el = $(input);
       el.addEventListener('change', async () => {
-        const file = el.files[0];
-        await loadFile(kind, file);
+        if (kind === 'batch') {
+          await loadImages(Array.from(el.files));
+        } else {
+          await loadFile(kind, el.files[0]);
+        }
         el.value = ''; // so that choosing the same file again loads it again
       });
     }
@@ -565,11 +617,20 @@
       const box = event.target.closest && event.target.closest('.drop');
       const files = Array.from(event.dataTransfer.files);
       if (box) {
-        await loadFile(box.id === 'ckpt-drop' ? 'checkpoint' : 'batch', files[0]);
+        if (box.id === 'ckpt-drop') {
+          await loadFile('checkpoint', files[0]);
+        } else {
+          await loadImages(files);
+        }
         return;
       }
-      for (const file of files.slice(0, 2)) {
-        await loadFile(kindOf(file), file);
+      const ckpt = files.find((f) => kindOf(f) === 'checkpoint');
+      if (ckpt) {
+        await loadFile('checkpoint', ckpt);
+      }
+      const rest = files.filter((f) => f !== ckpt);
+      if (rest.length) {
+        await loadImages(rest);
       }
     });
   }
@@ -602,6 +663,9 @@
       L: number('#opt-L', 'optL', true),
       gamma: number('#opt-gamma', 'optGamma', false),
       norm: $('#opt-norm').value,
+      member: $('#opt-member').value.trim(),
+      seed: $('#opt-seed').value.trim() === '' ? null : number('#opt-seed', 'optSeed', true),
+      indices: $('#opt-indices').value.trim(),
     };
   }
 
@@ -727,7 +791,11 @@
       L: result.L,
       gamma: result.gamma,
     });
-    $('#summary-files').textContent = t('summaryFiles', { ckpt: out.ckpt, data: out.data });
+    $('#summary-files').textContent = t('summaryFiles', { ckpt: out.ckpt, data: out.data }) +
+      (out.format ? ` (${out.format}${out.member ? ' · ' + out.member : ''})` : '');
+    const note = $('#unlabelled-note');
+    note.hidden = !out.unlabelled;
+    note.textContent = out.unlabelled ? t('unlabelledRun', { k: out.unlabelled, n: result.n }) : '';
     const paths = hasPaths(result);
     $('#paths-box').hidden = !paths;
     $('#ann-note').hidden = result.T > 0;
@@ -1031,7 +1099,12 @@
     const box = $('#thumbs');
     box.textContent = '';
     const n = out.labels.length;
-    const raw = atob(out.pixels);
+    const raw = atob(out.pixels || '');
+    $('#thumbs-floats').hidden = !(n && raw.length === 0);
+    if (raw.length === 0) {
+      $('#thumbs-more').hidden = true;
+      return; // normalised floats: no pixels to show
+    }
     const size = n ? raw.length / n : 0; // bytes per image: 3 planes
     const side = Math.round(Math.sqrt(size / 3));
     const plane = side * side;
@@ -1052,11 +1125,12 @@
       ctx.putImageData(img, 0, 0);
       const ok = out.pred[i] === out.labels[i];
       const fig = document.createElement('figure');
-      fig.className = 'thumb ' + (ok ? 'ok' : 'bad');
-      fig.title = `#${(page.settings ? page.settings.offset : 0) + i} · ${t(ok ? 'correct' : 'wrong')}`;
+      fig.className = 'thumb ' + (out.labels[i] < 0 ? 'unlabelled' : ok ? 'ok' : 'bad');
+      const where = out.names ? out.names[i] : '#' + (out.indices ? out.indices[i] : i);
+      fig.title = `${where} · ${t(out.labels[i] < 0 ? 'noLabel' : ok ? 'correct' : 'wrong')}`;
       const caption = document.createElement('figcaption');
       const truth = document.createElement('span');
-      truth.textContent = t('trueLabel', { label: className(out.classNames, out.labels[i]) });
+      truth.textContent = out.labels[i] < 0 ? t('noLabel') : t('trueLabel', { label: className(out.classNames, out.labels[i]) });
       const pred = document.createElement('span');
       pred.className = 'pred';
       pred.textContent = t('predLabel', { label: className(out.classNames, out.pred[i]) });

@@ -503,12 +503,18 @@ func setOptions(t *testing.T, ctx context.Context, c *fixtureCase) {
 // to load it into the engine, ending in the state want.
 func upload(t *testing.T, ctx context.Context, input, file, want string, timeout time.Duration) {
 	t.Helper()
+	uploadFiles(t, ctx, input, []string{file}, want, timeout)
+}
+
+// uploadFiles chooses several files at once (the data input takes many).
+func uploadFiles(t *testing.T, ctx context.Context, input string, files []string, want string, timeout time.Duration) {
+	t.Helper()
 	loads := evaluate[int](t, ctx, `window.spikegrad.loads`)
-	if err := chromedp.Do(ctx, chromedp.SetUploadFiles(chromedp.CSS(input), []string{file})); err != nil {
+	if err := chromedp.Do(ctx, chromedp.SetUploadFiles(chromedp.CSS(input), files)); err != nil {
 		t.Fatal(err)
 	}
 	if state := waitCount(t, ctx, "loads", loads, timeout); state != want {
-		t.Fatalf("after choosing %s in %s the state is %q, want %q: %s", filepath.Base(file), input, state, want,
+		t.Fatalf("after choosing %s in %s the state is %q, want %q: %s", filepath.Base(files[0]), input, state, want,
 			evaluate[string](t, ctx, `document.querySelector('#error').textContent`))
 	}
 }
