@@ -44,6 +44,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("spikegrad", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	ckpt := fs.String("ckpt", "", "checkpoint `file` (torch.save of a QCFS state_dict); default: the embedded demo")
+	archFile := fs.String("arch", "", "architecture description `file` (JSON, see the README) for a layout that is not recognised")
+	printArch := fs.Bool("print-arch", false, "print the network's architecture description (JSON) and exit")
 	data := fs.String("data", "", "image data `file` or folder: CIFAR batch or release .tar.gz, .npy/.npz, torch.save'd {images, labels}, PNG/JPEG, a folder of PNG/JPEG; default: the embedded demo batch")
 	n := fs.Int("n", 32, "use `N` images (from -offset, or at random with -random)")
 	offset := fs.Int("offset", 0, "first image to use")
@@ -121,8 +123,18 @@ func run(args []string, stdout, stderr io.Writer) error {
 		defer closeAll()
 	}
 	net, err := job.Checkpoint(ckName, ckBytes)
+	if *archFile != "" {
+		desc, rerr := os.ReadFile(*archFile)
+		if rerr != nil {
+			return fileError(*archFile, rerr)
+		}
+		net, err = job.CheckpointArch(ckName, ckBytes, *archFile, desc)
+	}
 	if err != nil {
 		return err
+	}
+	if *printArch {
+		return writeArch(stdout, net.Arch)
 	}
 	batch, err := job.Inputs(files, net, *member, choice, *norm)
 	if err != nil {
@@ -291,4 +303,34 @@ func values(v []float64) string {
 		s[i] = fmt.Sprintf("%.6f", x)
 	}
 	return "[" + strings.Join(s, ", ") + "]"
+}
+
+// writeArch prints a description as the README shows it: one module a line.
+func writeArch(w io.Writer, a *snn.Arch) error {
+	h, err := json.Marshal(struct {
+		Name    string `json:"name"`
+		Input   [3]int `json:"input"`
+		Classes int    `json:"classes,omitempty"`
+	}{a.Name, a.Input, a.Classes})
+	if err != nil {
+		return err
+	}
+	var b strings.Builder
+	b.Write(h[:len(h)-1])
+	b.WriteString(`,"modules":[` + "\n")
+	for i, m := range a.Modules {
+		line, err := json.Marshal(m)
+		if err != nil {
+			return err
+		}
+		b.WriteString("  ")
+		b.Write(line)
+		if i < len(a.Modules)-1 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('\n')
+	}
+	b.WriteString("]}\n")
+	_, err = io.WriteString(w, b.String())
+	return err
 }

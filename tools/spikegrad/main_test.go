@@ -274,3 +274,40 @@ func TestDataFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestArchFlag: -print-arch writes the description the checkpoint was
+// recognised as; -arch with it runs to the same numbers, and a broken one is
+// one line naming the file.
+func TestArchFlag(t *testing.T) {
+	desc, _, err := runCLI("-ckpt", testdata+"vgg16_c10.pth", "-print-arch")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(desc, `{"name":"vgg16"`) || strings.Count(desc, "\n") != 52 {
+		t.Errorf("-print-arch: %.300s", desc)
+	}
+	file := filepath.Join(t.TempDir(), "vgg16.json")
+	if err := os.WriteFile(file, []byte(desc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	base := []string{"-ckpt", testdata + "vgg16_c10.pth", "-data", testdata + "c10.bin", "-n", "4", "-json"}
+	want, _, err := runCLI(base...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := runCLI(append(base, "-arch", file)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != want {
+		t.Errorf("with -arch:\n%.300s\nrecognised:\n%.300s", got, want)
+	}
+	bad := filepath.Join(t.TempDir(), "bad.json")
+	if err := os.WriteFile(bad, []byte(strings.Replace(desc, `"stride":1`, `"strides":1`, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = runCLI(append(base, "-arch", bad)...)
+	if err == nil || !strings.Contains(err.Error(), "bad.json") || !strings.Contains(err.Error(), "strides") {
+		t.Errorf("a misspelt field: %v", err)
+	}
+}
