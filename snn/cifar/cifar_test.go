@@ -218,7 +218,20 @@ func TestShape4D(t *testing.T) {
 	}
 }
 
-func FuzzDecode(f *testing.F) {
+// FuzzDecode feeds both formats through the content sniffing; FuzzBinary
+// and FuzzPickleBatch each drive one reader directly, seeded with its own
+// fixtures.
+func FuzzDecode(f *testing.F) { fuzzBatches(f, Decode, func([]byte) bool { return true }) }
+
+func FuzzBinary(f *testing.F) {
+	fuzzBatches(f, decodeBinary, func(b []byte) bool { return len(b) > 0 && b[0] != 0x80 })
+}
+
+func FuzzPickleBatch(f *testing.F) {
+	fuzzBatches(f, decodePickle, func(b []byte) bool { return len(b) > 0 && b[0] == 0x80 })
+}
+
+func fuzzBatches(f *testing.F, decode func([]byte, int) (*Batch, error), seed func([]byte) bool) {
 	files, err := filepath.Glob(filepath.Join("testdata", "*.*"))
 	if err != nil {
 		f.Fatal(err)
@@ -228,12 +241,15 @@ func FuzzDecode(f *testing.F) {
 			continue
 		}
 		b := readFixture(f, filepath.Base(path))
+		if !seed(b) {
+			continue
+		}
 		f.Add(b, 10)
 		f.Add(b, 100)
 	}
 	f.Add(binary.LittleEndian.AppendUint32([]byte("\x80\x02T"), 1<<31-1), 0)
 	f.Fuzz(func(t *testing.T, b []byte, classes int) {
-		bt, err := Decode(b, classes)
+		bt, err := decode(b, classes)
 		if err != nil {
 			if strings.Contains(err.Error(), "\n") {
 				t.Fatalf("error %q is not one line", err)
