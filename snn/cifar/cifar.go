@@ -39,6 +39,9 @@ func Decode(b []byte, classes int) (*Batch, error) {
 }
 
 func decodeBinary(b []byte, classes int) (*Batch, error) {
+	if len(b) == 0 {
+		return nil, errors.New("no records: the file is empty") // zero records would fit both sizes
+	}
 	fits10, fits100 := len(b)%rec10 == 0, len(b)%rec100 == 0
 	var rec int
 	switch {
