@@ -142,19 +142,28 @@ VGG_CFG = {
 
 
 class VGG(nn.Module):
-    """QCFS VGG layout: layer1..layer5 of conv/BN/IF/Dropout ending in AvgPool2d(2)."""
+    """QCFS VGG layout: layer1..layer5 of conv/BN/IF/Dropout ending in AvgPool2d(2).
 
-    def __init__(self, name="vgg16", num_classes=10, width=1.0, hidden=4096, imagenet=False):
+    bn=False is QCFS's VGG_woBN (putshua/ANN_SNN_QCFS Models/VGG.py, `vgg16_wobn`):
+    conv(bias)/IF/Dropout, each block ending in MaxPool2d(2, 2), the same classifier.
+    """
+
+    def __init__(self, name="vgg16", num_classes=10, width=1.0, hidden=4096, imagenet=False, bn=True):
         super().__init__()
         cfg = [[v if v == "M" else max(1, int(v * width)) for v in blk] for blk in VGG_CFG[name]]
+        self.name, self.bn, self.imagenet = name, bn, imagenet
         cin = 3
         for i, blk in enumerate(cfg):
             layers = []
             for v in blk:
                 if v == "M":
-                    layers.append(nn.AvgPool2d(2))
-                else:
+                    # QCFS VGG: AvgPool2d(2, 2); VGG_woBN: MaxPool2d(2, 2).
+                    layers.append(nn.AvgPool2d(2) if bn else nn.MaxPool2d(2, 2))
+                elif bn:
                     layers += [nn.Conv2d(cin, v, 3, padding=1), nn.BatchNorm2d(v), IF(), nn.Dropout(0.1)]
+                    cin = v
+                else:
+                    layers += [nn.Conv2d(cin, v, 3, padding=1), IF(), nn.Dropout(0.1)]
                     cin = v
             setattr(self, "layer%d" % (i + 1), nn.Sequential(*layers))
         feat = cin * (7 * 7 if imagenet else 1)
@@ -169,10 +178,152 @@ class VGG(nn.Module):
             nn.Linear(hidden, num_classes),
         )
 
+        if not bn:
+            # VGG_woBN's own initialisation (kaiming_normal_ fan_out, Linear bias 0):
+            # without BN the weights' scale is what the activations get.
+            for m in self.modules():
+                if isinstance(m, nn.Conv2d):
+                    nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+                elif isinstance(m, nn.Linear):
+                    nn.init.zeros_(m.bias)
+
     def forward(self, x):
         for i in range(1, 6):
             x = getattr(self, "layer%d" % i)(x)
         return self.classifier(x)
+
+
+RESNET_BLOCKS = {"resnet18": [2, 2, 2, 2], "resnet34": [3, 4, 6, 3], "resnet20": [3, 3, 3]}
+
+
+class BasicBlock(nn.Module):
+    """QCFS BasicBlock (putshua/ANN_SNN_QCFS Models/ResNet.py): act(residual_function(x) + shortcut(x))."""
+
+    def __init__(self, cin, cout, stride=1):
+        super().__init__()
+        self.residual_function = nn.Sequential(
+            nn.Conv2d(cin, cout, 3, stride=stride, padding=1, bias=False),
+            nn.BatchNorm2d(cout),
+            IF(),
+            nn.Conv2d(cout, cout, 3, padding=1, bias=False),
+            nn.BatchNorm2d(cout),
+        )
+        self.shortcut = nn.Sequential()
+        if stride != 1 or cin != cout:
+            self.shortcut = nn.Sequential(nn.Conv2d(cin, cout, 1, stride=stride, bias=False), nn.BatchNorm2d(cout))
+        self.act = IF()
+
+    def forward(self, x):
+        return self.act(self.residual_function(x) + self.shortcut(x))
+
+
+class ResNet(nn.Module):
+    """QCFS ResNets (putshua/ANN_SNN_QCFS Models/ResNet.py).
+
+    resnet18/34: `ResNet`, stem conv1 = (conv3x3 3->64 pad 1 no bias, BN, IF), stages
+    conv2_x..conv5_x of 64/128/256/512 channels, strides 1/2/2/2.
+    resnet20: `ResNet4Cifar`, stem 3->16, stages conv2_x..conv4_x of 16/32/64, 3 blocks each.
+    Then AdaptiveAvgPool2d((1, 1)), flatten, fc.
+
+    QCFS has no ImageNet stem: its ImageNet ResNet34 is this same network at 224x224
+    (stem="cifar"). stem="imagenet7" is not QCFS code: torchvision's 7x7 stride-2 pad-3
+    stem in QCFS naming, conv1 = (conv7x7, BN, IF, MaxPool2d(3, 2, 1)).
+
+    chans: channels of the stem and of each stage (default: the network's, times width).
+    """
+
+    def __init__(self, name="resnet18", num_classes=10, width=1.0, stem="cifar", chans=None):
+        super().__init__()
+        blocks = RESNET_BLOCKS[name]
+        base = [16, 16, 32, 64] if name == "resnet20" else [64, 64, 128, 256, 512]
+        chans = chans or [max(1, int(c * width)) for c in base]
+        self.name, self.stem = name, stem
+        if stem == "cifar":
+            self.conv1 = nn.Sequential(nn.Conv2d(3, chans[0], 3, padding=1, bias=False), nn.BatchNorm2d(chans[0]), IF())
+        elif stem == "imagenet7":
+            self.conv1 = nn.Sequential(
+                nn.Conv2d(3, chans[0], 7, stride=2, padding=3, bias=False),
+                nn.BatchNorm2d(chans[0]),
+                IF(),
+                nn.MaxPool2d(3, 2, 1),
+            )
+        else:
+            raise ValueError(stem)
+        cin = chans[0]
+        self.stages = []
+        for i, (n, c) in enumerate(zip(blocks, chans[1:])):
+            stride = 1 if i == 0 else 2
+            layers = []
+            for s in [stride] + [1] * (n - 1):
+                layers.append(BasicBlock(cin, c, s))
+                cin = c
+            name_i = "conv%d_x" % (i + 2)
+            setattr(self, name_i, nn.Sequential(*layers))
+            self.stages.append(name_i)
+        self.avg_pool = nn.AdaptiveAvgPool2d((1, 1))
+        self.fc = nn.Linear(cin, num_classes)
+
+    def forward(self, x):
+        x = self.conv1(x)
+        for s in self.stages:
+            x = getattr(self, s)(x)
+        x = self.avg_pool(x)
+        return self.fc(x.view(x.size(0), -1))
+
+
+def num_classes(model):
+    return model.fc.out_features if isinstance(model, ResNet) else model.classifier[-1].out_features
+
+
+def describe(model, input_shape):
+    """The network as an architecture description (README "Architecture descriptions")."""
+    mods = []
+
+    def seq(prefix, s, out):
+        for i, m in enumerate(s):
+            key = "%s.%d" % (prefix, i)
+            if isinstance(m, nn.Conv2d):
+                out.append({"kind": "conv", "key": key, "stride": m.stride[0], "pad": m.padding[0]})
+            elif isinstance(m, nn.BatchNorm2d):
+                out.append({"kind": "bn", "key": key})
+            elif isinstance(m, IF):
+                out.append({"kind": "if", "key": key})
+            elif isinstance(m, nn.Linear):
+                out.append({"kind": "linear", "key": key})
+            elif isinstance(m, nn.Flatten):
+                out.append({"kind": "flatten"})
+            elif isinstance(m, nn.AvgPool2d):
+                out.append({"kind": "avgpool", "kernel": m.kernel_size, "stride": m.stride})
+            elif isinstance(m, nn.MaxPool2d):
+                d = {"kind": "maxpool", "kernel": m.kernel_size, "stride": m.stride}
+                if m.padding:
+                    d["pad"] = m.padding
+                out.append(d)
+            elif isinstance(m, nn.Dropout):
+                pass
+            else:
+                raise ValueError("describe: %s %s" % (key, m))
+
+    if isinstance(model, ResNet):
+        seq("conv1", model.conv1, mods)
+        for s in model.stages:
+            for j, b in enumerate(getattr(model, s)):
+                p = "%s.%d" % (s, j)
+                mods.append({"kind": "save", "name": p})
+                seq(p + ".residual_function", b.residual_function, mods)
+                sc = []
+                seq(p + ".shortcut", b.shortcut, sc)
+                for d in sc:
+                    if d["kind"] == "conv":
+                        del d["pad"]  # 1x1, no padding
+                mods.append({"kind": "add", "from": p, "modules": sc})
+                mods.append({"kind": "if", "key": p + ".act"})
+        mods += [{"kind": "adaptiveavgpool"}, {"kind": "flatten"}, {"kind": "linear", "key": "fc"}]
+    else:
+        for i in range(1, 6):
+            seq("layer%d" % i, getattr(model, "layer%d" % i), mods)
+        seq("classifier", model.classifier, mods)
+    return {"name": model.name, "input": list(input_shape), "classes": num_classes(model), "modules": mods}
 
 
 def if_layers(model):
@@ -185,13 +336,17 @@ def set_mode(model, T, L, gamma):
 
 
 def normalise(sd):
-    """New key names: `up` -> `thresh` (older QCFS/SRP), `module.` stripped, extra IF buffers dropped."""
+    """New key names: `up` -> `thresh` and a ResNet block's `relu.up` -> `act.thresh` (older
+    QCFS/SRP), `module.` stripped, extra IF buffers dropped."""
     out = {}
     for k, v in sd.items():
         if not torch.is_tensor(v):
             continue
         k = k[len("module.") :] if k.startswith("module.") else k
-        if k.endswith(".up"):
+        if k.endswith(".relu.up") and "_x." in k:
+            # An older QCFS ResNet block's `relu` is the newer `act`.
+            k = k[: -len(".relu.up")] + ".act.thresh"
+        elif k.endswith(".up"):
             k = k[: -len(".up")] + ".thresh"
         if k.endswith(".spike_count") or k.endswith(".time_count"):
             continue
@@ -207,8 +362,27 @@ def unwrap(obj):
     return obj
 
 
+def resnet_from_state_dict(sd):
+    """Recognise a QCFS ResNet18/20/34 (either stem) from key names and shapes."""
+    stages = sorted({int(m.group(1)) for k in sd for m in [re.match(r"conv(\d)_x\.(\d+)\.residual_function\.0\.weight$", k)] if m})
+    blocks = [len({k.split(".")[1] for k in sd if re.match(r"conv%d_x\.\d+\.residual_function\.0\.weight$" % s, k)}) for s in stages]
+    name = {(2, 2, 2, 2): "resnet18", (3, 4, 6, 3): "resnet34", (3, 3, 3): "resnet20"}.get(tuple(blocks))
+    if name is None or stages != list(range(2, 2 + len(stages))):
+        raise SystemExit("reference: not a QCFS ResNet18/20/34: stages %s blocks %s" % (stages, blocks))
+    stem = "imagenet7" if sd["conv1.0.weight"].shape[-1] == 7 else "cifar"
+    chans = [sd["conv1.0.weight"].shape[0]] + [sd["conv%d_x.0.residual_function.0.weight" % s].shape[0] for s in stages]
+    return ResNet(name, sd["fc.weight"].shape[0], stem=stem, chans=chans)
+
+
 def model_from_state_dict(sd):
-    """Recognise a QCFS VGG from key names and shapes (the reference's own, simple version)."""
+    """Recognise a QCFS VGG or ResNet from key names and shapes (the reference's own, simple version)."""
+    if "conv1.0.weight" in sd:
+        m = resnet_from_state_dict(sd)
+        missing, unexpected = m.load_state_dict(sd, strict=False)
+        bad = [k for k in missing if not k.endswith("num_batches_tracked")]
+        if bad or unexpected:
+            raise SystemExit("reference: state dict mismatch: missing %s unexpected %s" % (bad, unexpected))
+        return m
     convs = [k for k in sd if re.match(r"layer\d\.\d+\.weight$", k) and sd[k].dim() == 4]
     per = [sum(1 for k in convs if k.startswith("layer%d." % i)) for i in range(1, 6)]
     name = {(1, 1, 2, 2, 2): "vgg11", (2, 2, 2, 2, 2): "vgg13", (2, 2, 3, 3, 3): "vgg16", (2, 2, 4, 4, 4): "vgg19"}[tuple(per)]
@@ -217,7 +391,8 @@ def model_from_state_dict(sd):
     classes = sd["classifier.7.weight"].shape[0]
     c5 = sd["layer5.0.weight"].shape[0] if name != "vgg11" else sd["layer5.0.weight"].shape[0]
     imagenet = sd["classifier.1.weight"].shape[1] == c5 * 49
-    m = VGG(name, classes, width, hidden, imagenet)
+    bn = "layer1.1.running_mean" in sd
+    m = VGG(name, classes, width, hidden, imagenet, bn=bn)
     missing, unexpected = m.load_state_dict(sd, strict=False)
     bad = [k for k in missing if not k.endswith("num_batches_tracked")]
     if bad or unexpected:
@@ -226,8 +401,12 @@ def model_from_state_dict(sd):
 
 
 def read_data(path, classes):
-    """CIFAR binary (.bin) or python batch; returns uint8 [N,3,32,32] and labels."""
+    """CIFAR binary (.bin) or python batch; returns uint8 [N,3,32,32] and labels.
+    A .u8 file is raw uint8 [N,3,224,224] pixels without labels (labels -1)."""
     raw = open(path, "rb").read()
+    if path.endswith(".u8"):
+        x = np.frombuffer(raw, dtype=np.uint8).reshape(-1, 3, 224, 224).copy()
+        return x, np.full(len(x), -1, dtype=np.int64)
     if raw[:2] == b"\x80\x02":
         d = pickle.loads(raw, encoding="bytes")
         d = {(k.decode() if isinstance(k, bytes) else k): v for k, v in d.items()}
@@ -314,12 +493,15 @@ def main():
     ap.add_argument("--gamma", type=float, default=1.0)
     ap.add_argument("--norm", default="auto")
     ap.add_argument("--double", action="store_true")
+    ap.add_argument("--labels", help="comma-separated labels (for .u8 data)")
     a = ap.parse_args()
     torch.set_num_threads(max(1, torch.get_num_threads()))
     sd = normalise(unwrap(torch.load(a.ckpt, map_location="cpu")))
     m = model_from_state_dict(sd)
-    classes = m.classifier[7].out_features
+    classes = num_classes(m)
     x, y = read_data(a.data, classes)
+    if a.labels:
+        y = np.array([int(v) for v in a.labels.split(",")], dtype=np.int64)
     norm = a.norm if a.norm != "auto" else {10: "cifar10", 100: "cifar100"}.get(classes, "imagenet")
     r = run(m, x[: a.n], y[: a.n], a.T, a.L, a.gamma, norm, torch.float64 if a.double else torch.float32)
     json.dump(r, sys.stdout)
