@@ -6,7 +6,8 @@ Small width-scaled QCFS ResNet18/20/34 (CIFAR and ImageNet heads; 1/16, 3/8, 1/3
 the no-BatchNorm VGG16 with MaxPool (QCFS `vgg16_wobn`) and an older-key-style
 ResNet20 (`up`/`relu.up`, `module.` prefix, legacy torch.save format), each
 calibrated as make_fixtures.py does (BN statistics, thresholds at a quantile, so
-layers really spike), and arch_cases.json: for each case the settings and the
+layers really spike; then each threshold moved by 0.05% steps until no potential on
+the fixture's batch is within 2e-6 of it: see harden), and arch_cases.json: for each case the settings and the
 reference's result (qcfs.run), in cases.json's schema.
 
 Every model also gets snn/testdata/arch/<name>.txt (str(model) and the saved
@@ -23,6 +24,7 @@ The data are the committed batches make_fixtures.py wrote (c10.bin, c100.bin,
 imagenet2.u8), read back, so the two scripts share them.
 """
 
+import copy
 import json
 import os
 import sys
@@ -46,9 +48,67 @@ def calibrated(model, seed, norm, size=32, n=64):
     return model
 
 
+def normed(x, norm):
+    mean, std = qcfs.NORMS[norm]
+    x = torch.from_numpy(np.asarray(x)).double() / 255
+    return (x - torch.tensor(mean, dtype=torch.float64).view(1, 3, 1, 1)) / torch.tensor(std, dtype=torch.float64).view(1, 3, 1, 1)
+
+
+def margins(model, x, T, eps):
+    """Per IF layer, in float64: min |mem - th| / th over every step and neuron, and how
+    many are below eps."""
+    m = copy.deepcopy(model).double().eval()
+    qcfs.set_mode(m, T, 4, 1.0)
+    ifs = qcfs.if_layers(m)
+    for _, l in ifs:
+        l.keep = True
+    m(x.unsqueeze(0).repeat(T, 1, 1, 1, 1).flatten(0, 1))  # (keep needs autograd on)
+    out = []
+    for _, l in ifs:
+        r = torch.stack(l.deltas).detach().abs() / l.thresh.detach().abs().max()
+        out.append((r.min().item(), int((r < eps).sum().item())))
+    return out
+
+
+def harden(model, runs, eps=2e-6, tries=40):
+    """Keep every potential at least eps * th away from its threshold on the fixture's batches.
+
+    A float32 engine sums in another order than PyTorch (and folds BN), which moves a
+    potential by ~1e-7..1e-6 of th and flips a spike that sits on its threshold; one flip
+    changes the gradients by percents. In network order, the first layer with a potential
+    that close has its threshold moved by 0.05% (earlier layers, and so this layer's
+    input, stay as they are), until none is left; a layer that cannot be cleared in
+    `tries` moves keeps the threshold with the fewest near-ties and is reported.
+    runs: [(normalised float64 images, T)].
+    """
+    ifs = qcfs.if_layers(model)
+    moves, left, start, best = {}, {}, 0, None
+    while True:
+        res = [margins(model, x, T, eps) for x, T in runs]
+        counts = [sum(r[i][1] for r in res) for i in range(len(ifs))]
+        bad = [i for i in range(start, len(ifs)) if counts[i]]
+        if not bad:
+            break
+        i = bad[0]
+        name, l = ifs[i]
+        if best is None or best[0] != i or counts[i] < best[1]:
+            best = (i, counts[i], l.thresh.data.clone())
+        if moves.get(name, 0) >= tries:
+            l.thresh.data = best[2]
+            left[name] = best[1]
+            start, best = i + 1, None
+            continue
+        l.thresh.data *= 1.0005
+        moves[name] = moves.get(name, 0) + 1
+    return ["%s x%d%s" % (k, v, " (left %d near-ties)" % left[k] if k in left else "") for k, v in moves.items()]
+
+
 def write_arch(name, model, sd, input_shape):
     os.makedirs(ARCH, exist_ok=True)
     with open(os.path.join(ARCH, name + ".txt"), "w") as f:
+        if any(k.endswith(".up") for k in sd):
+            f.write("# The network as the reference builds it, under the new names; the checkpoint\n"
+                    "# has the older ones (IF `up` for `thresh`, a block's `relu` for `act`), listed below.\n")
         f.write(str(model) + "\n\n# state_dict keys as saved in %s.pth\n" % name)
         for k, v in sd.items():
             f.write("%s %s %s\n" % (k, list(v.shape), str(v.dtype).replace("torch.", "")))
@@ -68,6 +128,8 @@ def main():
     yi = np.array([3, 999])
 
     def save(name, model, sd=None, legacy=False):
+        if callable(sd):
+            sd = sd(model)
         sd = sd if sd is not None else model.state_dict()
         path = os.path.join(OUT, name + ".pth")
         if legacy:
@@ -84,6 +146,10 @@ def main():
             assert k == k2 and torch.equal(a.float(), b.float()), (name, k, k2)
         return name + ".pth"
 
+    def hard(name, model, x, norm):
+        moved = harden(model, [(normed(x, norm), 8)])
+        print("%-30s thresholds moved off near-ties: %s" % (name, ", ".join(moved) or "none"))
+
     def case(name, model, ckpt, data, x, y, T, norm, gamma=1.0, L=4, labels=False):
         r = qcfs.run(model, x, y, T, L, gamma, norm)
         c = {"name": name, "ckpt": ckpt, "data": data, "n": len(x), "T": T, "L": L, "gamma": gamma, "norm": norm, "want": r}
@@ -94,6 +160,7 @@ def main():
     # ResNet18, CIFAR-10 head, width 1/16: T=8 and T=0 (ANN).
     torch.manual_seed(110)
     m = calibrated(qcfs.ResNet("resnet18", 10, width=1 / 16), 110, "cifar10")
+    hard("resnet18_c10", m, x10, "cifar10")
     ck = save("resnet18_c10", m)
     case("resnet18_c10_T8", m, ck, "c10.bin", x10, y10, 8, "cifar10")
     case("resnet18_c10_ann", m, ck, "c10.bin", x10, y10, 0, "cifar10")
@@ -101,12 +168,14 @@ def main():
     # ResNet34, CIFAR-100 head, width 1/16.
     torch.manual_seed(120)
     m = calibrated(qcfs.ResNet("resnet34", 100, width=1 / 16), 120, "cifar100")
+    hard("resnet34_c100", m, x100, "cifar100")
     ck = save("resnet34_c100", m)
     case("resnet34_c100_T8", m, ck, "c100.bin", x100, y100, 8, "cifar100")
 
     # ResNet20 (QCFS ResNet4Cifar: 16/32/64), CIFAR-10, width 3/8 (6/12/24 channels).
     torch.manual_seed(130)
     m = calibrated(qcfs.ResNet("resnet20", 10, width=3 / 8), 130, "cifar10")
+    hard("resnet20_c10", m, x10, "cifar10")
     ck = save("resnet20_c10", m)
     case("resnet20_c10_T8", m, ck, "c10.bin", x10, y10, 8, "cifar10")
     case("resnet20_c10_T4_g05", m, ck, "c10.bin", x10, y10, 4, "cifar10", gamma=0.5)
@@ -115,6 +184,7 @@ def main():
     # the same network: 3x3 stride-1 stem, no max pool).
     torch.manual_seed(140)
     m = calibrated(qcfs.ResNet("resnet18", 1000, width=1 / 32), 140, "imagenet", size=224, n=8)
+    hard("resnet18_imagenet", m, xi, "imagenet")
     ck = save("resnet18_imagenet", m)
     case("resnet18_imagenet_T8", m, ck, "imagenet2.u8", xi, yi, 8, "imagenet", labels=True)
 
@@ -122,6 +192,7 @@ def main():
     # conv1 = conv 7x7 stride 2 pad 3, BN, IF, MaxPool2d(3, 2, 1).
     torch.manual_seed(150)
     m = calibrated(qcfs.ResNet("resnet18", 1000, width=1 / 32, stem="imagenet7"), 150, "imagenet", size=224, n=8)
+    hard("resnet18_imagenet7", m, xi, "imagenet")
     ck = save("resnet18_imagenet7", m)
     case("resnet18_imagenet7_T8", m, ck, "imagenet2.u8", xi, yi, 8, "imagenet", labels=True)
 
@@ -129,12 +200,14 @@ def main():
     for i, name in enumerate(("vgg11", "vgg13", "vgg19")):
         torch.manual_seed(160 + i)
         m = calibrated(qcfs.VGG(name, 10, width=1 / 16, hidden=64), 160 + i, "cifar10")
+        hard(name, m, x10, "cifar10")
         ck = save(name + "_c10", m)
         case(name + "_c10_T8", m, ck, "c10.bin", x10, y10, 8, "cifar10")
 
     # VGG16 without BatchNorm, MaxPool2d (QCFS VGG_woBN), CIFAR-10, width 1/16.
     torch.manual_seed(170)
     m = calibrated(qcfs.VGG("vgg16", 10, width=1 / 16, hidden=64, bn=False), 170, "cifar10")
+    hard("vgg16_wobn_c10", m, x10, "cifar10")
     ck = save("vgg16_wobn_c10", m)
     case("vgg16_wobn_c10_T8", m, ck, "c10.bin", x10, y10, 8, "cifar10")
 
@@ -144,6 +217,7 @@ def main():
     # legacy (non-zip) torch.save format. Reported under the new names.
     torch.manual_seed(180)
     m = calibrated(qcfs.ResNet("resnet20", 100, width=1 / 4), 180, "cifar100")
+    hard("resnet20_c100_relu_up_legacy", m, x100, "cifar100")
     old = {}
     for k, v in m.state_dict().items():
         if k.endswith(".act.thresh"):
