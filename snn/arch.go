@@ -44,8 +44,13 @@ type Params map[string]*pth.Tensor
 // ifBuffers are per-IF buffers some forks save; they carry nothing we need.
 var ifBuffers = map[string]bool{"spike_count": true, "time_count": true}
 
-// NewParams renames `<m>.up` to `<m>.thresh` and drops the extra per-IF
-// buffers, so that every later step sees one spelling.
+// oldJoin is a ResNet block's IF under its older name (relu, not act).
+var oldJoin = regexp.MustCompile(`^(conv[2-5]_x\.\d+)\.relu\.`)
+
+// NewParams renames `<m>.up` to `<m>.thresh` and a ResNet block's
+// `conv2_x.0.relu` to `conv2_x.0.act` (SEMANTICS.md: report the new names),
+// and drops the extra per-IF buffers, so that every later step sees one
+// spelling.
 func NewParams(sd *pth.StateDict) Params {
 	p := make(Params, len(sd.Keys))
 	for _, k := range sd.Keys {
@@ -53,6 +58,7 @@ func NewParams(sd *pth.StateDict) Params {
 		if prefix, ok := strings.CutSuffix(k, ".up"); ok {
 			k = prefix + ".thresh"
 		}
+		k = oldJoin.ReplaceAllString(k, "$1.act.")
 		if i := strings.LastIndexByte(k, '.'); i >= 0 && ifBuffers[k[i+1:]] {
 			continue
 		}
@@ -67,7 +73,7 @@ var (
 )
 
 // RecogniseVGG reads a QCFS VGG (layer1..layer5 of conv/BN/IF/Dropout, each
-// ending in AvgPool2d(2), then Flatten/Linear/IF/Dropout/.../Linear) from the
+// ending in AvgPool2d(2), or MaxPool2d(2) when there is no BN, then Flatten/Linear/IF/Dropout/.../Linear) from the
 // key names and shapes. Widths, depth and class count come from the shapes.
 func RecogniseVGG(p Params) (*Arch, error) {
 	type entry struct {
@@ -105,13 +111,21 @@ func RecogniseVGG(p Params) (*Arch, error) {
 		return mods[i].index < mods[j].index
 	})
 
+	// QCFS's VGG without BatchNorm (VGG_woBN) pools by MaxPool2d(2, 2).
+	pool := "maxpool"
+	for k := range p {
+		if vggFeature.MatchString(k) && strings.HasSuffix(k, ".running_mean") {
+			pool = "avgpool"
+			break
+		}
+	}
 	a := &Arch{Name: "vgg", Input: [3]int{3, 32, 32}}
 	block := 1
 	convs := 0
 	for _, e := range mods {
 		for block < e.block {
 			if block <= 5 {
-				a.Modules = append(a.Modules, Module{Kind: "avgpool", Kernel: 2, Stride: 2})
+				a.Modules = append(a.Modules, Module{Kind: pool, Kernel: 2, Stride: 2})
 			}
 			block++
 			if block == 6 {
@@ -192,22 +206,22 @@ func moduleKind(p Params, prefix string) (string, error) {
 
 var (
 	resStem  = regexp.MustCompile(`^conv1\.(\d+)\.([a-z_]+)$`)
-	resBlock = regexp.MustCompile(`^conv([2-5])_x\.(\d+)\.(residual_function\.\d+|shortcut\.\d+|act|relu)\.([a-z_]+)$`)
+	resBlock = regexp.MustCompile(`^conv([2-5])_x\.(\d+)\.(residual_function\.\d+|shortcut\.\d+|act)\.([a-z_]+)$`)
 	resHead  = regexp.MustCompile(`^fc\.([a-z_]+)$`)
 )
 
 // RecogniseResNet reads a QCFS ResNet (Models/ResNet.py: stem conv1.{0 conv,
 // 1 BN, 2 IF}; stages conv2_x.. of BasicBlocks residual_function.{0 conv,
 // 1 BN, 2 IF, 3 conv, 4 BN} plus an optional shortcut.{0 conv1x1, 1 BN},
-// joined by an IF named act (relu in older code); then global average
-// pooling and fc) from its keys and shapes. The first stage keeps the
-// resolution, each later one halves it in its first block. A 7x7 stem is
-// the ImageNet one: stride 2, padding 3, then MaxPool2d(3, 2, 1).
+// joined by an IF named act; then global average pooling and fc) from its
+// keys and shapes. The first stage keeps the resolution, each later one
+// halves it in its first block. QCFS's ImageNet ResNet keeps the CIFAR 3x3
+// stem and takes 224x224 images (told by 1000 classes); a 7x7 stem is the
+// torchvision one: stride 2, padding 3, then MaxPool2d(3, 2, 1).
 func RecogniseResNet(p Params) (*Arch, error) {
 	type block struct {
 		stage, index int
-		join         string // act or relu
-		short        bool
+		join, short  bool
 	}
 	blocks := map[[2]int]*block{}
 	stem := map[int]bool{}
@@ -222,8 +236,8 @@ func RecogniseResNet(p Params) (*Arch, error) {
 				blocks[[2]int{st, ix}] = b
 			}
 			switch {
-			case m[3] == "act" || m[3] == "relu":
-				b.join = m[3]
+			case m[3] == "act":
+				b.join = true
 			case strings.HasPrefix(m[3], "shortcut."):
 				b.short = true
 			}
@@ -263,7 +277,10 @@ func RecogniseResNet(p Params) (*Arch, error) {
 		return nil, fmt.Errorf("not a QCFS ResNet: conv1.0.weight has shape %v, want a 3x3 (CIFAR) or 7x7 (ImageNet) kernel", w.Shape)
 	}
 	a.Modules = append(a.Modules, Module{Kind: "bn", Key: "conv1.1"}, Module{Kind: "if", Key: "conv1.2"})
-	if a.Input[1] == 224 {
+	if f := p["fc.weight"]; len(f.Shape) == 2 && f.Shape[0] == 1000 {
+		a.Input = [3]int{3, 224, 224}
+	}
+	if w.Shape[2] == 7 {
 		a.Modules = append(a.Modules, Module{Kind: "maxpool", Kernel: 3, Stride: 2, Pad: 1})
 	}
 	first := 0
@@ -279,7 +296,7 @@ func RecogniseResNet(p Params) (*Arch, error) {
 		if first == 0 {
 			first = b.stage
 		}
-		if b.join == "" {
+		if !b.join {
 			return nil, fmt.Errorf("not a QCFS ResNet: conv%d_x.%d has no act (IF) after its sum", b.stage, b.index)
 		}
 		pre := fmt.Sprintf("conv%d_x.%d", b.stage, b.index)
@@ -299,7 +316,7 @@ func RecogniseResNet(p Params) (*Arch, error) {
 			Module{Kind: "conv", Key: pre + ".residual_function.3", Stride: 1, Pad: 1},
 			Module{Kind: "bn", Key: pre + ".residual_function.4"},
 			add,
-			Module{Kind: "if", Key: pre + "." + b.join},
+			Module{Kind: "if", Key: pre + ".act"},
 		)
 	}
 	if len(order) == 0 {

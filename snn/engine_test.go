@@ -253,3 +253,40 @@ func TestMerge(t *testing.T) {
 		t.Run(name, func(t *testing.T) { comparePyTorch(t, *c, got) })
 	}
 }
+
+// TestRecognised: every fixture checkpoint is recognised as the module tree
+// PyTorch printed for it (snn/testdata/arch/, written by
+// tools/ref/make_arch_fixtures.py from the model's own modules).
+func TestRecognised(t *testing.T) {
+	seen := map[string]bool{}
+	for _, c := range loadCases(t) {
+		stem, ok := strings.CutSuffix(c.Ckpt, ".pth")
+		desc := filepath.Join("arch", stem+".arch.json")
+		if !ok || seen[stem] {
+			continue
+		}
+		seen[stem] = true
+		want, err := os.ReadFile(filepath.Join("testdata", desc))
+		if os.IsNotExist(err) {
+			continue
+		}
+		t.Run(stem, func(t *testing.T) {
+			wa, err := snn.ParseArch(want)
+			if err != nil {
+				t.Fatal(err)
+			}
+			net, err := job.Checkpoint(c.Ckpt, mustRead(t, c.Ckpt))
+			if err != nil {
+				t.Fatal(err)
+			}
+			g, _ := json.Marshal(net.Arch)
+			w, _ := json.Marshal(wa)
+			if string(g) != string(w) {
+				t.Errorf("recognised\n%s\nPyTorch's module tree\n%s", g, w)
+			}
+		})
+	}
+	if len(seen) < 10 {
+		t.Errorf("only %d checkpoints with module trees", len(seen))
+	}
+}
