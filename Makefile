@@ -44,7 +44,7 @@ unit:
 # The engine's tests again, compiled to WebAssembly and run under node.
 # js/wasm is single-threaded and dies at start with GOMAXPROCS > 1.
 wasm-test:
-	env -u GOMAXPROCS GOOS=js GOARCH=wasm PATH="$(GOROOT)/lib/wasm:$$PATH" $(GO) test ./snn/...
+	env -u GOMAXPROCS GOOS=js GOARCH=wasm PATH="$(GOROOT)/lib/wasm:$$PATH" $(GO) test ./snn/... ./wasm
 
 # The page in headless chromium (Debian's, installed here when missing, with a
 # CJK font for the Chinese screenshots): the demo, a fixture run against

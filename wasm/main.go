@@ -7,12 +7,13 @@
 //	loadCheckpoint(name, Uint8Array[, description]) -> JSON {ckpt, arch, classes, layers, input, description}
 //	                                    (description: an architecture description, JSON text, for a
 //	                                    layout that is not recognised; the reply's is the one used)
-//	loadBatch(name, Uint8Array)      -> JSON {data, bytes, images, format, member, unlabelled}
-//	loadBatch([names], [Uint8Arrays]) the same for several files at once (PNG/JPEG images)
+//	loadBatch([names], [files])      -> Promise of JSON {data, bytes, images, format, member, unlabelled};
+//	                                    files are Files (Blobs), read in slices at each decode, or
+//	                                    Uint8Arrays; several at once for PNG/JPEG images
 //	run(settingsJSON, onProgress)    -> Promise of JSON {result, pred, labels, pixels, classNames,
 //	                                    indices, names, format, member, unlabelled}
 //	charts(resultJSON, lang)         -> JSON {thresh, grad, paths, rate} (ECharts options)
-//	count(settingsJSON)              -> JSON {images}: how many images a run with these settings takes
+//	count(settingsJSON)              -> Promise of JSON {images, indices}: how many images a run with these settings takes
 //	merge(resultsJSON)               -> JSON result: the runs of consecutive parts of a batch, joined
 //	                                    (the page splits a run across one worker per core)
 //
@@ -52,7 +53,7 @@ import (
 var (
 	net      *snn.Net
 	ckptName string
-	files    []job.File
+	sources  []source
 	dataName string
 	isDemo   bool
 	decoded  struct {
@@ -90,15 +91,15 @@ func main() {
 	api := map[string]any{
 		"loadDemo":       js.FuncOf(guard(loadDemo)),
 		"loadCheckpoint": js.FuncOf(guard(loadCheckpoint)),
-		"loadBatch":      js.FuncOf(guard(loadBatch)),
-		"run":            js.FuncOf(run),
+		"loadBatch":      js.FuncOf(async(loadBatch)),
+		"run":            js.FuncOf(async(run)),
 		"charts":         js.FuncOf(guard(charts)),
-		"count":          js.FuncOf(guard(count)),
+		"count":          js.FuncOf(async(count)),
 		"merge":          js.FuncOf(guard(merge)),
-		"forward":        js.FuncOf(promise(teach("forward"))),
-		"detail":         js.FuncOf(promise(teach("detail"))),
-		"finiteDiff":     js.FuncOf(promise(teach("finiteDiff"))),
-		"descend":        js.FuncOf(promise(teach("descend"))),
+		"forward":        js.FuncOf(async(teach("forward"))),
+		"detail":         js.FuncOf(async(teach("detail"))),
+		"finiteDiff":     js.FuncOf(async(teach("finiteDiff"))),
+		"descend":        js.FuncOf(async(teach("descend"))),
 	}
 	js.Global().Set("spikegrad", js.ValueOf(api))
 	select {}
@@ -160,7 +161,7 @@ func loadDemo(args []js.Value) (any, error) {
 		return nil, err
 	}
 	net, ckptName, isDemo = n, demo.CheckpointName, true
-	setFiles([]job.File{{Name: demo.BatchName, Data: demo.Batch}})
+	setSources([]source{{name: demo.BatchName, data: demo.Batch}})
 	d, err := decode("")
 	if err != nil {
 		return nil, err
@@ -189,35 +190,25 @@ func loadCheckpoint(args []js.Value) (any, error) {
 }
 
 func loadBatch(args []js.Value) (any, error) {
-	var fs []job.File
+	if len(args) < 2 || !args[0].InstanceOf(js.Global().Get("Array")) || !args[1].InstanceOf(js.Global().Get("Array")) ||
+		args[0].Length() != args[1].Length() || args[0].Length() == 0 {
+		return nil, fmt.Errorf("loadBatch: want [names] and as many files")
+	}
+	var ss []source
 	total := 0
-	if len(args) > 1 && args[0].Type() == js.TypeObject && args[0].InstanceOf(js.Global().Get("Array")) {
-		names, arrays := args[0], args[1]
-		if arrays.Type() != js.TypeObject || arrays.Length() != names.Length() {
-			return nil, fmt.Errorf("loadBatch: want as many files as names")
-		}
-		for i := range names.Length() {
-			b, err := bytesArg([]js.Value{arrays.Index(i)}, 0)
-			if err != nil {
-				return nil, err
-			}
-			fs = append(fs, job.File{Name: names.Index(i).String(), Data: b})
-			total += len(b)
-		}
-	} else {
-		b, err := bytesArg(args, 1)
+	for i := range args[0].Length() {
+		src, err := sourceOf(args[0].Index(i).String(), args[1].Index(i))
 		if err != nil {
 			return nil, err
 		}
-		fs = []job.File{{Name: strArg(args, 0), Data: b}}
-		total = len(b)
-	}
-	for _, f := range fs {
-		if len(f.Data) == 0 {
-			return nil, fmt.Errorf("%s: empty file", f.Name)
+		ss = append(ss, src)
+		if src.data != nil {
+			total += len(src.data)
+		} else {
+			total += src.blob.Get("size").Int()
 		}
 	}
-	setFiles(fs)
+	setSources(ss)
 	isDemo = false
 	info := map[string]any{"data": dataName, "bytes": total}
 	if net != nil {
@@ -237,9 +228,18 @@ func loadBatch(args []js.Value) (any, error) {
 	return info, nil
 }
 
-func setFiles(fs []job.File) {
-	files, dataName = fs, job.DataName(fs)
+func setSources(ss []source) {
+	sources, dataName = ss, job.DataName(files())
 	decoded.d = nil
+}
+
+// files opens the loaded sources for one decode (a Blob is read anew).
+func files() []job.File {
+	fs := make([]job.File, len(sources))
+	for i, s := range sources {
+		fs[i] = s.file()
+	}
+	return fs
 }
 
 // decode decodes the loaded files for the loaded network, once per network
@@ -249,7 +249,7 @@ func decode(member string) (*job.Decoded, error) {
 		return decoded.d, nil
 	}
 	decoded.d = nil
-	d, err := job.Decode(files, net, member)
+	d, err := job.Decode(files(), net, member)
 	if err != nil {
 		return nil, err
 	}
@@ -257,29 +257,20 @@ func decode(member string) (*job.Decoded, error) {
 	return d, nil
 }
 
-// run returns a Promise: the work runs on a goroutine, as a js.Func must not
-// block. The worker is busy until it ends; the page cancels by ending the worker.
-func run(_ js.Value, args []js.Value) any {
-	set := strArg(args, 0)
+// run is a Promise (see async); the worker is busy until it ends, and the
+// page cancels by ending the worker.
+func run(args []js.Value) (any, error) {
 	var progress js.Value
 	if len(args) > 1 && args[1].Type() == js.TypeFunction {
 		progress = args[1]
 	}
-	handler := js.FuncOf(func(_ js.Value, p []js.Value) any {
-		resolve := p[0]
-		go func() {
-			out := guard(func([]js.Value) (any, error) { return runJob(set, progress) })(js.Undefined(), nil)
-			resolve.Invoke(out)
-		}()
-		return nil
-	})
-	return js.Global().Get("Promise").New(handler)
+	return runJob(strArg(args, 0), progress)
 }
 
 // prepare reads the page's settings over the defaults in s and takes the
 // images they ask for from the loaded batch.
 func prepare(set string, s *settings) (snn.Options, *job.Batch, error) {
-	if net == nil || files == nil {
+	if net == nil || sources == nil {
 		return snn.Options{}, nil, fmt.Errorf("load a checkpoint and a batch first")
 	}
 	if err := json.Unmarshal([]byte(set), s); err != nil {
@@ -356,14 +347,17 @@ func runJob(set string, progress js.Value) (any, error) {
 	return out, nil
 }
 
-// promise makes f's answer a Promise, as run's: f runs on a goroutine.
-func promise(f func(set string) (any, error)) func(js.Value, []js.Value) any {
+// async makes f's answer a Promise: f runs on a goroutine, as a js.Func must
+// not block, and a run or a read of a File waits.
+func async(f func(args []js.Value) (any, error)) func(js.Value, []js.Value) any {
+	g := guard(f)
 	return func(_ js.Value, args []js.Value) any {
-		set := strArg(args, 0)
-		handler := js.FuncOf(func(_ js.Value, p []js.Value) any {
+		var handler js.Func
+		handler = js.FuncOf(func(_ js.Value, p []js.Value) any {
 			resolve := p[0]
 			go func() {
-				resolve.Invoke(guard(func([]js.Value) (any, error) { return f(set) })(js.Undefined(), nil))
+				resolve.Invoke(g(js.Undefined(), args))
+				handler.Release()
 			}()
 			return nil
 		})
@@ -372,10 +366,10 @@ func promise(f func(set string) (any, error)) func(js.Value, []js.Value) any {
 }
 
 // teach runs one of the teaching calls on the loaded checkpoint and batch.
-func teach(op string) func(set string) (any, error) {
-	return func(set string) (any, error) {
+func teach(op string) func(args []js.Value) (any, error) {
+	return func(args []js.Value) (any, error) {
 		s := settings{N: 32, T: 8, L: 4, Gamma: 1, Norm: "auto", FDStep: 1e-2, LR: 0.1, Steps: 1}
-		opt, b, err := prepare(set, &s)
+		opt, b, err := prepare(strArg(args, 0), &s)
 		if err != nil {
 			return nil, err
 		}

@@ -272,7 +272,7 @@
       calls.push(eng.call('loadCheckpoint', page.checkpoint.name, page.checkpoint.bytes, page.checkpoint.description || ''));
     }
     if (page.batch) {
-      calls.push(eng.call('loadBatch', page.batch.names, page.batch.arrays));
+      calls.push(eng.call('loadBatch', page.batch.names, page.batch.files));
     }
     return Promise.all(calls);
   }
@@ -473,10 +473,11 @@
     clearError();
     setState('loading', 'reading', { name: t('nFiles', { n: fileList.length }) });
     try {
-      const arrays = await Promise.all(fileList.map(async (f) => new Uint8Array(await f.arrayBuffer())));
-      const names = fileList.map((f) => f.webkitRelativePath || f.name);
-      const info = await engine.call('loadBatch', names, arrays);
-      page.batch = { name: t('nFiles', { n: names.length }), names, arrays, info };
+      // The Files themselves go to the engines, which read them in slices.
+      const files = Array.from(fileList);
+      const names = files.map((f) => f.webkitRelativePath || f.name);
+      const info = await engine.call('loadBatch', names, files);
+      page.batch = { name: t('nFiles', { n: names.length }), names, files, info };
       setState('ready', 'stateReady');
     } catch (err) {
       if (!(err instanceof Cancelled)) {
@@ -502,17 +503,18 @@
     clearError();
     setState('loading', 'reading', { name: file.name });
     try {
-      const bytes = new Uint8Array(await file.arrayBuffer());
       if (kind === 'checkpoint') {
+        const bytes = new Uint8Array(await file.arrayBuffer());
         // Kept even when refused: a description may still build it.
         page.lastCheckpoint = { name: file.name, bytes };
-      }
-      const info = kind === 'checkpoint'
-        ? await engine.call('loadCheckpoint', file.name, bytes)
-        : await engine.call('loadBatch', [file.name], [bytes]);
-      page[kind] = kind === 'checkpoint' ? { name: file.name, bytes, info } : { name: file.name, names: [file.name], arrays: [bytes], info };
-      if (kind === 'checkpoint') {
+        const info = await engine.call('loadCheckpoint', file.name, bytes);
+        page.checkpoint = { name: file.name, bytes, info };
         showDescription(info);
+      } else {
+        // The File itself: the engine reads it in slices (a 170 MB archive
+        // is never whole in memory), and every worker shares it.
+        const info = await engine.call('loadBatch', [file.name], [file]);
+        page.batch = { name: file.name, names: [file.name], files: [file], info };
       }
       setState('ready', 'stateReady');
     } catch (err) {

@@ -1,0 +1,82 @@
+//go:build js && wasm
+
+package main
+
+import (
+	"bytes"
+	"io"
+	"math/rand/v2"
+	"os"
+	"reflect"
+	"syscall/js"
+	"testing"
+
+	"github.com/spikegrad/spikegrad/snn/demo"
+	"github.com/spikegrad/spikegrad/snn/job"
+)
+
+// blobOf makes a JavaScript Blob holding b (node has Blob, as browsers do).
+func blobOf(b []byte) js.Value {
+	u := js.Global().Get("Uint8Array").New(len(b))
+	js.CopyBytesToJS(u, b)
+	return js.Global().Get("Blob").New([]any{u})
+}
+
+// TestBlobReader: reads of odd sizes across the slice boundaries give back
+// the Blob's bytes, then EOF.
+func TestBlobReader(t *testing.T) {
+	want := make([]byte, 2*blobChunk+12345)
+	r := rand.New(rand.NewPCG(1, 2))
+	for i := range want {
+		want[i] = byte(r.Uint32())
+	}
+	br := newBlobReader(blobOf(want))
+	var got []byte
+	buf := make([]byte, 1<<20+7)
+	for {
+		n, err := br.Read(buf)
+		got = append(got, buf[:n]...)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("read %d bytes, not the Blob's %d", len(got), len(want))
+	}
+}
+
+// TestArchiveFromBlob: a release archive given as a File decodes to the same
+// images and labels as its bytes, each time it is decoded.
+func TestArchiveFromBlob(t *testing.T) {
+	b, err := os.ReadFile("../snn/cifar/testdata/archives/cifar-10-binary.tar.gz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := job.Checkpoint(demo.CheckpointName, demo.Checkpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := job.Decode([]job.File{{Name: "a.tar.gz", Data: b}}, n, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := sourceOf("a.tar.gz", blobOf(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		got, err := job.Decode([]job.File{src.file()}, n, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("from the Blob: %d images %v..., from bytes: %d images %v...", got.N, got.Labels[:4], want.N, want.Labels[:4])
+		}
+	}
+	if _, err := sourceOf("empty.bin", blobOf(nil)); err == nil {
+		t.Error("an empty File was taken")
+	}
+}
