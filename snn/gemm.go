@@ -1,5 +1,10 @@
 package snn
 
+import "sync"
+
+// packs holds the gemms' panel scratch; a pool, because workers may share a thread.
+var packs sync.Pool
+
 // gemm sets c = a*b for row-major a (m x k), b (k x n), c (m x n). It packs
 // b in panels of four columns and a in panels of four rows, so the 4x4
 // kernel reads both sequentially and keeps its sixteen sums in registers: no

@@ -9,9 +9,23 @@ import (
 	"gonum.org/v1/gonum/blas/gonum"
 )
 
+// TestGemm: both own gemms against a float64 product, on shapes with edge
+// tiles and, for the FMA one, more than one block of k and of n.
 func TestGemm(t *testing.T) {
+	checkGemm(t, "gemm", func(m, n, k int, a, b, c []float32) {
+		gemm(m, n, k, a, b, c, make([]float32, k*(m+3)), make([]float32, k*(n+3)))
+	})
+	if !haveFMA {
+		t.Log("no AVX2/FMA here: the FMA kernel is not tested")
+		return
+	}
+	checkGemm(t, "gemmFMA", gemmFMA)
+}
+
+func checkGemm(t *testing.T, name string, f func(m, n, k int, a, b, c []float32)) {
 	rng := rand.New(rand.NewSource(2))
-	for _, s := range [][3]int{{1, 1, 1}, {4, 4, 4}, {5, 7, 3}, {64, 130, 27}, {3, 9, 100}} {
+	for _, s := range [][3]int{{1, 1, 1}, {4, 4, 4}, {5, 7, 3}, {6, 16, 1}, {64, 130, 27}, {3, 9, 100},
+		{13, 1100, 300}, {37, 35, 600}, {7, 17, 0}} {
 		m, n, k := s[0], s[1], s[2]
 		a, b := make([]float32, m*k), make([]float32, k*n)
 		for i := range a {
@@ -20,8 +34,14 @@ func TestGemm(t *testing.T) {
 		for i := range b {
 			b[i] = rng.Float32() - 0.5
 		}
-		c := make([]float32, m*n)
-		gemm(m, n, k, a, b, c, make([]float32, k*(m+3)), make([]float32, k*(n+3)))
+		c := make([]float32, m*n+1)
+		for i := range c {
+			c[i] = 7 // the product overwrites c, and nothing past it
+		}
+		f(m, n, k, a, b, c[:m*n])
+		if c[m*n] != 7 {
+			t.Fatalf("%s %v: wrote past c", name, s)
+		}
 		for i := 0; i < m; i++ {
 			for j := 0; j < n; j++ {
 				var want float64
@@ -29,14 +49,33 @@ func TestGemm(t *testing.T) {
 					want += float64(a[i*k+p]) * float64(b[p*n+j])
 				}
 				if math.Abs(float64(c[i*n+j])-want) > 1e-4 {
-					t.Fatalf("%v: c[%d][%d] = %g, want %g", s, i, j, c[i*n+j], want)
+					t.Fatalf("%s %v: c[%d][%d] = %g, want %g", name, s, i, j, c[i*n+j], want)
 				}
 			}
 		}
 	}
 }
 
-func benchGemm(b *testing.B, m, n, k int, own bool) {
+// TestAxpy: the FMA axpy and its tail against plain sums.
+func TestAxpy(t *testing.T) {
+	for _, n := range []int{0, 3, 31, 32, 64, 100, 512} {
+		x, y := make([]float32, n), make([]float32, n)
+		for i := range x {
+			x[i], y[i] = float32(i%9)-4, float32(i%5)
+		}
+		axpy(y, x, 0.5)
+		for i := range y {
+			if want := float32(i%5) + 0.5*(float32(i%9)-4); y[i] != want {
+				t.Fatalf("n=%d: y[%d] = %g, want %g", n, i, y[i], want)
+			}
+		}
+	}
+}
+
+func benchGemm(b *testing.B, m, n, k int, kind string) {
+	if kind == "fma" && !haveFMA {
+		b.Skip("no AVX2/FMA")
+	}
 	a, bb, c := make([]float32, m*k), make([]float32, k*n), make([]float32, m*n)
 	pa, pb := make([]float32, k*(m+3)), make([]float32, k*(n+3))
 	for i := range a {
@@ -46,18 +85,24 @@ func benchGemm(b *testing.B, m, n, k int, own bool) {
 		bb[i] = float32(i % 5)
 	}
 	for range b.N {
-		if own {
+		switch kind {
+		case "own":
 			gemm(m, n, k, a, bb, c, pa, pb)
-		} else {
+		case "fma":
+			gemmFMA(m, n, k, a, bb, c)
+		default:
 			gonum.Implementation{}.Sgemm(blas.NoTrans, blas.NoTrans, m, n, k, 1, a, k, bb, n, 0, c, n)
 		}
 	}
 	b.ReportMetric(2*float64(m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }
 
-// gemm against gonum, natively and compiled to wasm (matmul picks the faster).
+// gemm against gonum and the FMA kernel, natively and compiled to wasm
+// (matmul picks the fastest that runs there; gonum's Sgemm uses every core).
 // Shapes of VGG16's backward products (Cin*9 x T*H*W x Cout) at layers 1 and 4.
-func BenchmarkGemmOwnL1(b *testing.B)   { benchGemm(b, 576, 8192, 64, true) }
-func BenchmarkGemmGonumL1(b *testing.B) { benchGemm(b, 576, 8192, 64, false) }
-func BenchmarkGemmOwnL4(b *testing.B)   { benchGemm(b, 4608, 128, 512, true) }
-func BenchmarkGemmGonumL4(b *testing.B) { benchGemm(b, 4608, 128, 512, false) }
+func BenchmarkGemmOwnL1(b *testing.B)   { benchGemm(b, 576, 8192, 64, "own") }
+func BenchmarkGemmGonumL1(b *testing.B) { benchGemm(b, 576, 8192, 64, "gonum") }
+func BenchmarkGemmFMAL1(b *testing.B)   { benchGemm(b, 576, 8192, 64, "fma") }
+func BenchmarkGemmOwnL4(b *testing.B)   { benchGemm(b, 4608, 128, 512, "own") }
+func BenchmarkGemmGonumL4(b *testing.B) { benchGemm(b, 4608, 128, 512, "gonum") }
+func BenchmarkGemmFMAL4(b *testing.B)   { benchGemm(b, 4608, 128, 512, "fma") }

@@ -1,10 +1,5 @@
 package snn
 
-import "sync"
-
-// packs holds gemm's panel scratch; a pool, because workers may share a thread.
-var packs sync.Pool
-
 // matmul sets c = a*b, a m x k, b k x n, c m x n, row-major. In WebAssembly
 // gonum runs its pure-Go loops; our packed 4x4 kernel beat them under node
 // (gemm_test.go, BenchmarkGemm*).

@@ -21,10 +21,15 @@ func density(x []float32) float64 {
 	return float64(nz) / float64(len(x))
 }
 
-// axpy adds a*x to y (len(y) == len(x)), four at a time.
+// axpy adds a*x to y (len(y) == len(x)): 32 at a time with FMA where the
+// CPU has it, then four at a time.
 func axpy(y, x []float32, a float32) {
 	x = x[:len(y)]
 	i := 0
+	if haveFMA && len(y) >= 32 {
+		i = len(y) &^ 31
+		axpy32(&y[0], &x[0], i, a)
+	}
 	for ; i+4 <= len(y); i += 4 {
 		y[i] += a * x[i]
 		y[i+1] += a * x[i+1]
