@@ -5,14 +5,15 @@ import "sync"
 // packs holds the gemms' panel scratch; a pool, because workers may share a thread.
 var packs sync.Pool
 
-// gemm sets c = a*b for row-major a (m x k), b (k x n), c (m x n). It packs
+// gemm sets c = a*b for row-major a (m x k, or stored k x m when aT), b
+// (k x n), c (m x n). It packs
 // b in panels of four columns and a in panels of four rows, so the 4x4
 // kernel reads both sequentially and keeps its sixteen sums in registers: no
 // bounds checks or calls in the inner loop, which is what keeps the
 // WebAssembly build fast (Go's wasm has no SIMD and gonum's assembly does
 // not apply there). pa and pb are scratch of at least k*roundup4(m) and
 // k*roundup4(n) values.
-func gemm(m, n, k int, a, b, c, pa, pb []float32) {
+func gemm(m, n, k int, a []float32, aT bool, b, c, pa, pb []float32) {
 	m4, n4 := (m+3)&^3, (n+3)&^3
 	pa, pb = pa[:k*m4], pb[:k*n4]
 	// a's rows i..i+3 as [p][4].
@@ -22,6 +23,12 @@ func gemm(m, n, k int, a, b, c, pa, pb []float32) {
 			if i+r >= m {
 				for p := 0; p < k; p++ {
 					dst[p*4+r] = 0
+				}
+				continue
+			}
+			if aT {
+				for p := 0; p < k; p++ {
+					dst[p*4+r] = a[p*m+i+r]
 				}
 				continue
 			}

@@ -1,6 +1,6 @@
 package snn
 
-// gemmFMA sets c = a*b (row-major, a m x k, b k x n) with the 6x16 FMA
+// gemmFMA sets c = a*b (row-major, a m x k or stored k x m when aT, b k x n) with the 6x16 FMA
 // kernel, blocked as GotoBLAS does: a kc x nc block of b is packed once into
 // 16-column panels that stay in L2, and each 6-row panel of a, packed for that
 // block, stays in L1 while it meets every panel of b. Edge tiles go through a
@@ -10,7 +10,7 @@ const (
 	fmaKC, fmaNC = 256, 512
 )
 
-func gemmFMA(m, n, k int, a, b, c []float32) {
+func gemmFMA(m, n, k int, a []float32, aT bool, b, c []float32) {
 	if m == 0 || n == 0 {
 		return
 	}
@@ -42,14 +42,22 @@ func gemmFMA(m, n, k int, a, b, c []float32) {
 			}
 			for i := 0; i < m; i += fmaMR {
 				h := min(fmaMR, m-i)
-				for r := 0; r < h; r++ {
-					for q, v := range a[(i+r)*k+pc : (i+r)*k+pc+kb] {
-						pa[q*fmaMR+r] = v
-					}
-				}
-				for r := h; r < fmaMR; r++ {
+				if aT {
 					for q := 0; q < kb; q++ {
-						pa[q*fmaMR+r] = 0
+						d := pa[q*fmaMR : (q+1)*fmaMR]
+						copy(d, a[(pc+q)*m+i:(pc+q)*m+i+h])
+						clear(d[h:])
+					}
+				} else {
+					for r := 0; r < h; r++ {
+						for q, v := range a[(i+r)*k+pc : (i+r)*k+pc+kb] {
+							pa[q*fmaMR+r] = v
+						}
+					}
+					for r := h; r < fmaMR; r++ {
+						for q := 0; q < kb; q++ {
+							pa[q*fmaMR+r] = 0
+						}
 					}
 				}
 				for j0 := jc; j0 < jc+nb; j0 += fmaNR {

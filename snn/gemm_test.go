@@ -12,9 +12,10 @@ import (
 // TestGemm: both own gemms against a float64 product, on shapes with edge
 // tiles and, for the FMA one, more than one block of k and of n.
 func TestGemm(t *testing.T) {
-	checkGemm(t, "gemm", func(m, n, k int, a, b, c []float32) {
-		gemm(m, n, k, a, b, c, make([]float32, k*(m+3)), make([]float32, k*(n+3)))
+	checkGemm(t, "gemm", func(m, n, k int, a []float32, aT bool, b, c []float32) {
+		gemm(m, n, k, a, aT, b, c, make([]float32, k*(m+3)), make([]float32, k*(n+3)))
 	})
+	checkGemm(t, "matmul", matmul)
 	if !haveFMA {
 		t.Log("no AVX2/FMA here: the FMA kernel is not tested")
 		return
@@ -22,7 +23,8 @@ func TestGemm(t *testing.T) {
 	checkGemm(t, "gemmFMA", gemmFMA)
 }
 
-func checkGemm(t *testing.T, name string, f func(m, n, k int, a, b, c []float32)) {
+// checkGemm tries f with a as given and transposed (aT).
+func checkGemm(t *testing.T, name string, f func(m, n, k int, a []float32, aT bool, b, c []float32)) {
 	rng := rand.New(rand.NewSource(2))
 	for _, s := range [][3]int{{1, 1, 1}, {4, 4, 4}, {5, 7, 3}, {6, 16, 1}, {64, 130, 27}, {3, 9, 100},
 		{13, 1100, 300}, {37, 35, 600}, {7, 17, 0}} {
@@ -34,23 +36,35 @@ func checkGemm(t *testing.T, name string, f func(m, n, k int, a, b, c []float32)
 		for i := range b {
 			b[i] = rng.Float32() - 0.5
 		}
-		c := make([]float32, m*n+1)
-		for i := range c {
-			c[i] = 7 // the product overwrites c, and nothing past it
+		c := make([]float32, m*n+1) // the product overwrites c, and nothing past it
+		for _, aT := range []bool{false, true} {
+			av := a
+			if aT {
+				av = make([]float32, len(a))
+				transpose(av, a, m, k)
+			}
+			for i := range c {
+				c[i] = 7
+			}
+			f(m, n, k, av, aT, b, c[:m*n])
+			if c[m*n] != 7 {
+				t.Fatalf("%s %v aT=%v: wrote past c", name, s, aT)
+			}
+			checkProduct(t, name, s, aT, a, b, c)
 		}
-		f(m, n, k, a, b, c[:m*n])
-		if c[m*n] != 7 {
-			t.Fatalf("%s %v: wrote past c", name, s)
-		}
-		for i := 0; i < m; i++ {
-			for j := 0; j < n; j++ {
-				var want float64
-				for p := 0; p < k; p++ {
-					want += float64(a[i*k+p]) * float64(b[p*n+j])
-				}
-				if math.Abs(float64(c[i*n+j])-want) > 1e-4 {
-					t.Fatalf("%s %v: c[%d][%d] = %g, want %g", name, s, i, j, c[i*n+j], want)
-				}
+	}
+}
+
+func checkProduct(t *testing.T, name string, s [3]int, aT bool, a, b, c []float32) {
+	m, n, k := s[0], s[1], s[2]
+	for i := 0; i < m; i++ {
+		for j := 0; j < n; j++ {
+			var want float64
+			for p := 0; p < k; p++ {
+				want += float64(a[i*k+p]) * float64(b[p*n+j])
+			}
+			if math.Abs(float64(c[i*n+j])-want) > 1e-4 {
+				t.Fatalf("%s %v aT=%v: c[%d][%d] = %g, want %g", name, s, aT, i, j, c[i*n+j], want)
 			}
 		}
 	}
@@ -87,9 +101,9 @@ func benchGemm(b *testing.B, m, n, k int, kind string) {
 	for range b.N {
 		switch kind {
 		case "own":
-			gemm(m, n, k, a, bb, c, pa, pb)
+			gemm(m, n, k, a, false, bb, c, pa, pb)
 		case "fma":
-			gemmFMA(m, n, k, a, bb, c)
+			gemmFMA(m, n, k, a, false, bb, c)
 		default:
 			gonum.Implementation{}.Sgemm(blas.NoTrans, blas.NoTrans, m, n, k, 1, a, k, bb, n, 0, c, n)
 		}

@@ -13,7 +13,7 @@ func convForward(l *Layer, T int, in, out, col []float32) {
 	n := T * l.Out.H * l.Out.W
 	kk := l.In.C * l.K * l.K
 	im2col(l, T, in, col[:kk*n])
-	matmul(l.Out.C, n, kk, l.W, col, out)
+	matmul(l.Out.C, n, kk, l.WT, true, col, out)
 	for co := 0; co < l.Out.C; co++ {
 		b := l.B[co]
 		o := out[co*n : (co+1)*n]
@@ -27,7 +27,7 @@ func convForward(l *Layer, T int, in, out, col []float32) {
 func convBackward(l *Layer, T int, gout, gin, col []float32) {
 	n := T * l.Out.H * l.Out.W
 	kk := l.In.C * l.K * l.K
-	matmul(kk, n, l.Out.C, l.WT, gout, col[:kk*n])
+	matmul(kk, n, l.Out.C, l.WT, false, gout, col[:kk*n])
 	col2im(l, T, col[:kk*n], gin)
 }
 
@@ -102,7 +102,7 @@ func col2im(l *Layer, T int, col, gin []float32) {
 
 // linearForward: out[o][t] = b[o] + sum W[o][i] in[i][t].
 func linearForward(l *Layer, T int, in, out []float32) {
-	matmul(l.Out.C, T, l.In.Size(), l.W, in, out)
+	matmul(l.Out.C, T, l.In.Size(), l.WT, true, in, out)
 	for o := 0; o < l.Out.C; o++ {
 		for t := 0; t < T; t++ {
 			out[o*T+t] += l.B[o]
@@ -111,7 +111,7 @@ func linearForward(l *Layer, T int, in, out []float32) {
 }
 
 func linearBackward(l *Layer, T int, gout, gin []float32) {
-	matmul(l.In.Size(), T, l.Out.C, l.WT, gout, gin)
+	matmul(l.In.Size(), T, l.Out.C, l.WT, false, gout, gin)
 }
 
 // flattenForward turns [C][T][HW] into [C*HW][T], PyTorch's flatten order with steps inner.

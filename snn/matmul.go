@@ -9,11 +9,20 @@ import (
 
 var impl gonum.Implementation
 
-// matmul sets c = a*b, a m x k, b k x n, c m x n, row-major: natively the
-// FMA kernel where the CPU has it, else gonum's (gemm_test.go measures both).
-func matmul(m, n, k int, a, b, c []float32) {
+// matmul sets c = a*b, a m x k (stored k x m when aT), b k x n, c m x n,
+// row-major: natively the FMA kernel where the CPU has it, else gonum's
+// (gemm_test.go measures both).
+func matmul(m, n, k int, a []float32, aT bool, b, c []float32) {
 	if haveFMA {
-		gemmFMA(m, n, k, a, b, c)
+		gemmFMA(m, n, k, a, aT, b, c)
+		return
+	}
+	if k == 0 { // gonum refuses a zero leading dimension
+		clear(c[:m*n])
+		return
+	}
+	if aT {
+		impl.Sgemm(blas.Trans, blas.NoTrans, m, n, k, 1, a, m, b, n, 0, c, n)
 		return
 	}
 	impl.Sgemm(blas.NoTrans, blas.NoTrans, m, n, k, 1, a, k, b, n, 0, c, n)

@@ -24,14 +24,17 @@ type Layer struct {
 	Kind    string // conv, linear, if, avgpool, maxpool, flatten, save, add
 	Name    string // state_dict prefix (IF layers are reported by it)
 	In, Out Shape
-	K       int       // conv kernel, pooling window
-	Stride  int       // conv, pooling
-	Pad     int       // conv, maxpool
-	W, B    []float32 // conv [Cout][Cin*K*K], linear [Out][In]
-	WT      []float32 // W transposed, [Cin*K*K][Cout] or [In][Out], for sparse inputs
-	Thresh  []float32 // if: one value, or one per channel
-	Tap     int       // add: the index of its save layer
-	Sub     []Layer   // add: the shortcut's layers, run on the saved activation
+	K       int // conv kernel, pooling window
+	Stride  int // conv, pooling
+	Pad     int // conv, maxpool
+	// WT is the weight transposed, conv [Cin*K*K][Cout], linear [In][Out]
+	// (BatchNorm folded in): the only copy kept, as the sparse forward walks
+	// its rows and the products take it transposed or not.
+	WT, B  []float32
+	W      []float32 // the weight as stored, [Cout][Cin*K*K] or [Out][In]: only while building
+	Thresh []float32 // if: one value, or one per channel
+	Tap    int       // add: the index of its save layer
+	Sub    []Layer   // add: the shortcut's layers, run on the saved activation
 }
 
 // Net is a network ready to run.
@@ -257,6 +260,7 @@ func (b *builder) modules(mods []Module, cur Shape, flat bool, top []Layer) ([]L
 		if l.Kind == "conv" || l.Kind == "linear" {
 			l.WT = make([]float32, len(l.W))
 			transpose(l.WT, l.W, l.Out.C, len(l.W)/l.Out.C)
+			l.W = nil // a linear's aliases the checkpoint's bytes, which can now go
 		}
 		ls = append(ls, l)
 		cur = l.Out

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"unsafe"
 
 	"github.com/nlpodyssey/gopickle/types"
 	"github.com/spikegrad/spikegrad/snn/internal/zipread"
@@ -235,10 +236,42 @@ func (t *tensorRef) tensor(budget *int) (*Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := &Tensor{Shape: append([]int{}, t.shape...), Data: make([]float32, n)}
+	out := &Tensor{Shape: append([]int{}, t.shape...)}
+	if d := t.aliasFloat32(n, data); d != nil {
+		out.Data = d
+		return out, nil
+	}
+	out.Data = make([]float32, n)
 	decode := t.st.dt.decode
 	t.walk(n, data, func(i int, e []byte) { out.Data[i] = decode(e) })
 	return out, nil
+}
+
+// littleEndian: float32 storages are little-endian, as this machine's are
+// (amd64, arm64, wasm).
+var littleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
+
+// aliasFloat32 returns t's elements as a slice of data itself when no
+// conversion is needed: a float32 storage, a row-major view, an aligned
+// start. torch.save aligns its zip entries, so a checkpoint's weights are
+// not copied (the caller must not change data while they are in use).
+// Otherwise nil.
+func (t *tensorRef) aliasFloat32(n int, data []byte) []float32 {
+	if n == 0 || !littleEndian || t.st.dt.size != 4 || t.st.dt.name != "float32" {
+		return nil
+	}
+	step := 1
+	for i := len(t.shape) - 1; i >= 0; i-- {
+		if t.shape[i] != 1 && t.stride[i] != step {
+			return nil
+		}
+		step *= t.shape[i]
+	}
+	b := data[t.offset*4 : (t.offset+n)*4]
+	if uintptr(unsafe.Pointer(&b[0]))%4 != 0 {
+		return nil
+	}
+	return unsafe.Slice((*float32)(unsafe.Pointer(&b[0])), n)
 }
 
 // view checks that t lies in its storage and returns its element count and
