@@ -20,6 +20,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spikegrad/spikegrad/snn"
 	"github.com/spikegrad/spikegrad/snn/demo"
@@ -48,6 +49,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	printArch := fs.Bool("print-arch", false, "print the network's architecture description (JSON) and exit")
 	data := fs.String("data", "", "image data `file` or folder: CIFAR batch or release .tar.gz, .npy/.npz, torch.save'd {images, labels}, PNG/JPEG, a folder of PNG/JPEG; default: the embedded demo batch")
 	n := fs.Int("n", 32, "use `N` images (from -offset, or at random with -random)")
+	part := fs.Int("batch", 256, "run more than this many `images` in parts of this size, summing the gradients over all (memory stays bounded; a progress bar on stderr)")
 	offset := fs.Int("offset", 0, "first image to use")
 	random := fs.String("random", "", "use -n images chosen at random with this `seed` (an unsigned integer)")
 	indices := fs.String("indices", "", "use these images, e.g. `3,7,10-12`")
@@ -74,6 +76,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	opt := snn.Options{T: *T, L: *L, Gamma: *gamma}
 	if err := opt.Check(); err != nil {
 		return err
+	}
+	if *part < 1 {
+		return fmt.Errorf("-batch %d: want at least 1 image a part", *part)
 	}
 	if *fd && (!(*fdStep > 0) || *fdStep >= 1) {
 		return fmt.Errorf("-fd-step %g: want a fraction of the threshold between 0 and 1", *fdStep)
@@ -136,19 +141,26 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if *printArch {
 		return writeArch(stdout, net.Arch)
 	}
-	batch, err := job.Inputs(files, net, *member, choice, *norm)
+	d, err := job.Decode(files, net, *member)
 	if err != nil {
 		return err
 	}
-	if choice.Indices == nil && len(batch.Labels) < *n {
-		fmt.Fprintf(stderr, "spikegrad: %s holds %d images; using all of them\n", dataName, len(batch.Labels))
+	idx, err := choice.Pick(d.N)
+	if err != nil {
+		return fmt.Errorf("%s: %v", dataName, err)
 	}
-	if batch.Unlabelled > 0 {
-		fmt.Fprintf(stderr, "spikegrad: %d of %d images have no label: their loss and gradients are those of the predicted class\n", batch.Unlabelled, len(batch.Labels))
+	if choice.Indices == nil && len(idx) < *n {
+		fmt.Fprintf(stderr, "spikegrad: %s holds %d images; using all of them\n", dataName, len(idx))
 	}
-	res, err := net.Run(context.Background(), batch.X, batch.Labels, opt)
+	if *fd && len(idx) > *part {
+		return fmt.Errorf("-fd re-runs the whole batch per layer: use at most -batch (%d) images with it", *part)
+	}
+	res, batch, err := runParts(net, d, dataName, idx, *part, *norm, opt, stderr)
 	if err != nil {
 		return err
+	}
+	if res.Unlabeled > 0 {
+		fmt.Fprintf(stderr, "spikegrad: %d of %d images have no label: their loss and gradients are those of the predicted class\n", res.Unlabeled, res.N)
 	}
 	if *htmlOut != "" {
 		f, err := os.Create(*htmlOut)
@@ -180,6 +192,65 @@ func run(args []string, stdout, stderr io.Writer) error {
 		printFD(stdout, fds, res, *fdStep, fdLabels[*lang])
 	}
 	return nil
+}
+
+// runParts runs the images idx of d in parts of at most size images, one
+// after the other, each on every core, and merges their results (the loss
+// and gradients are means over images: snn.Merge weighs each part by its
+// images). Only one part's normalised images are in memory at a time. Many
+// parts draw a progress bar on stderr. It returns the last part's batch: the
+// only one when there is one part.
+func runParts(net *snn.Net, d *job.Decoded, name string, idx []int, size int, norm string, opt snn.Options, stderr io.Writer) (*snn.Result, *job.Batch, error) {
+	var res *snn.Result
+	var b *job.Batch
+	t0 := time.Now()
+	bar := progressBar(stderr, len(idx), t0)
+	for lo := 0; lo < len(idx); lo += size {
+		hi := min(lo+size, len(idx))
+		var err error
+		if b, err = job.Choose(d, name, net, job.Choice{Indices: idx[lo:hi]}, norm); err != nil {
+			return nil, nil, err
+		}
+		o := opt
+		if len(idx) > size {
+			o.Progress = func(p snn.Progress) { bar(lo + p.Image) }
+		}
+		r, err := net.Run(context.Background(), b.X, b.Labels, o)
+		if err != nil {
+			return nil, nil, err
+		}
+		if res == nil {
+			res = r
+		} else if res, err = snn.Merge([]*snn.Result{res, r}); err != nil {
+			return nil, nil, err
+		}
+	}
+	if len(idx) > size {
+		bar(len(idx))
+		fmt.Fprintln(stderr)
+	}
+	return res, b, nil
+}
+
+// progressBar returns a function that redraws, at most ten times a second
+// and always at the end, "[####----] done/total images, elapsed, left".
+func progressBar(w io.Writer, total int, t0 time.Time) func(done int) {
+	var last time.Time
+	return func(done int) {
+		now := time.Now()
+		if done < total && now.Sub(last) < 100*time.Millisecond {
+			return
+		}
+		last = now
+		const width = 30
+		k := width * done / total
+		el := now.Sub(t0).Seconds()
+		left := "?"
+		if done > 0 {
+			left = fmt.Sprintf("%.0f s", el*float64(total-done)/float64(done))
+		}
+		fmt.Fprintf(w, "\rspikegrad: [%s%s] %d/%d images, %.0f s, %s left ", strings.Repeat("#", k), strings.Repeat("-", width-k), done, total, el, left)
+	}
 }
 
 // dataFiles opens -data: a file (read as a stream, so that a release

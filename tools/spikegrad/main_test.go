@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/spikegrad/spikegrad/snn"
 	"github.com/spikegrad/spikegrad/snn/fixture"
 )
 
@@ -309,5 +310,44 @@ func TestArchFlag(t *testing.T) {
 	_, _, err = runCLI(append(base, "-arch", bad)...)
 	if err == nil || !strings.Contains(err.Error(), "bad.json") || !strings.Contains(err.Error(), "strides") {
 		t.Errorf("a misspelt field: %v", err)
+	}
+}
+
+// TestParts: a batch run in parts (-batch 3: 3, 3 and 2 images) gives
+// PyTorch's numbers for the whole batch (case c10_T8_g1), and draws its
+// progress bar on stderr.
+func TestParts(t *testing.T) {
+	out, errOut, err := runCLI("-ckpt", testdata+"vgg16_c10.pth", "-data", testdata+"c10.bin", "-n", "8", "-batch", "3", "-json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got snn.Result
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatal(err)
+	}
+	c, err := fixture.Find(testdata, "c10_T8_g1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := c.Want
+	if got.N != 8 || math.Abs(got.Loss-want.Loss) > 1e-6*want.Loss || got.Accuracy != want.Accuracy {
+		t.Errorf("n %d, loss %g, accuracy %g; PyTorch: n 8, loss %g, accuracy %g", got.N, got.Loss, got.Accuracy, want.Loss, want.Accuracy)
+	}
+	largest, worst := 0.0, 0.0
+	for i, l := range want.Layers {
+		for j, g := range l.Grad {
+			largest = max(largest, math.Abs(g))
+			worst = max(worst, math.Abs(got.Layers[i].Grad[j]-g))
+		}
+	}
+	if worst > 1e-5*largest {
+		t.Errorf("worst gradient difference %.3g of the largest |grad|", worst/largest)
+	}
+	t.Logf("in parts of 3: loss %g (PyTorch %g), worst gradient difference %.2g of the largest |grad|", got.Loss, want.Loss, worst/largest)
+	if !strings.Contains(errOut, "] 8/8 images") {
+		t.Errorf("no finished progress bar on stderr: %q", errOut)
+	}
+	if _, _, err := runCLI("-ckpt", testdata+"vgg16_c10.pth", "-data", testdata+"c10.bin", "-n", "8", "-batch", "3", "-fd"); err == nil || !strings.Contains(err.Error(), "-batch") {
+		t.Errorf("-fd over parts: error %v", err)
 	}
 }
