@@ -61,9 +61,10 @@ fixtures:
 	$(PYTHON) tools/ref/make_teach_fixtures.py
 
 # The user's workload: full-width VGG16, CIFAR-10, T=8: PyTorch against the
-# CLI (one core, all cores) and its wasm build under node, in one table; then
-# the Go benchmarks of the engine and its kernels.
-bench:
+# CLI (one core, all cores), its wasm build under node and the page in
+# headless Chromium, in one table with the targets; then the Go benchmarks of
+# the engine and its kernels.
+bench: site
 	$(PYTHON) tools/ref/bench_ref.py $(BENCH) --make-only
 	$(GO) build -o bin/spikegrad ./tools/spikegrad
 	GOOS=js GOARCH=wasm $(GO) build -o bin/spikegrad.wasm ./tools/spikegrad

@@ -85,6 +85,9 @@ type settings struct {
 	Base     *snn.Result `json:"base"` // finiteDiff: the run at these settings, for its gradients
 	LR       float64     `json:"lr"`
 	Steps    int         `json:"steps"`
+	// Pixels is how many of the run's images to send back as pixels, for
+	// thumbnails (-1, the default: all).
+	Pixels int `json:"pixels"`
 }
 
 func main() {
@@ -267,18 +270,18 @@ func run(args []js.Value) (any, error) {
 	return runJob(strArg(args, 0), progress)
 }
 
-// prepare reads the page's settings over the defaults in s and takes the
-// images they ask for from the loaded batch.
-func prepare(set string, s *settings) (snn.Options, *job.Batch, error) {
+// choose reads the page's settings over the defaults in s and picks the
+// images they ask for: their places in the loaded data, decoded.
+func choose(set string, s *settings) (snn.Options, *job.Decoded, []int, error) {
 	if net == nil || sources == nil {
-		return snn.Options{}, nil, fmt.Errorf("load a checkpoint and a batch first")
+		return snn.Options{}, nil, nil, fmt.Errorf("load a checkpoint and a batch first")
 	}
 	if err := json.Unmarshal([]byte(set), s); err != nil {
-		return snn.Options{}, nil, fmt.Errorf("settings: %v", err)
+		return snn.Options{}, nil, nil, fmt.Errorf("settings: %v", err)
 	}
 	opt := snn.Options{T: s.T, L: s.L, Gamma: s.Gamma}
 	if err := opt.Check(); err != nil {
-		return snn.Options{}, nil, err
+		return snn.Options{}, nil, nil, err
 	}
 	c := job.Choice{Offset: s.Offset, N: s.N}
 	if s.Seed != nil {
@@ -288,55 +291,92 @@ func prepare(set string, s *settings) (snn.Options, *job.Batch, error) {
 	if s.Indices != "" {
 		ix, err := job.ParseIndices(s.Indices)
 		if err != nil {
-			return snn.Options{}, nil, fmt.Errorf("indices: %v", err)
+			return snn.Options{}, nil, nil, fmt.Errorf("indices: %v", err)
 		}
 		c.Indices = ix
 	}
 	d, err := decode(s.Member)
 	if err != nil {
-		return snn.Options{}, nil, err
+		return snn.Options{}, nil, nil, err
 	}
-	b, err := job.Choose(d, dataName, net, c, s.Norm)
+	idx, err := c.Pick(d.N)
+	if err != nil {
+		return snn.Options{}, nil, nil, fmt.Errorf("%s: %v", dataName, err)
+	}
+	return opt, d, idx, nil
+}
+
+// prepare is choose, with the chosen images normalised for the network.
+func prepare(set string, s *settings) (snn.Options, *job.Batch, error) {
+	opt, d, idx, err := choose(set, s)
+	if err != nil {
+		return opt, nil, err
+	}
+	b, err := job.Choose(d, dataName, net, job.Choice{Indices: idx}, s.Norm)
 	return opt, b, err
 }
 
+// runPart is how many images a run normalises and runs at a time: a run of
+// thousands keeps to the memory of one part (the results merge exactly as the
+// workers' do).
+var runPart = 256
+
 func runJob(set string, progress js.Value) (any, error) {
-	s := settings{N: 32, T: 8, L: 4, Gamma: 1, Norm: "auto"}
-	opt, b, err := prepare(set, &s)
+	s := settings{N: 32, T: 8, L: 4, Gamma: 1, Norm: "auto", Pixels: -1}
+	opt, d, idx, err := choose(set, &s)
 	if err != nil {
 		return nil, err
 	}
 	last := time.Time{}
+	done := 0
 	if progress.Type() == js.TypeFunction {
 		opt.Progress = func(p snn.Progress) {
 			// A message per layer would flood the page; a few per second tell enough.
 			if now := time.Now(); now.Sub(last) > 100*time.Millisecond {
 				last = now
-				progress.Invoke(p.Image, p.Images, p.Layer, p.Phase)
+				progress.Invoke(done+p.Image, len(idx), p.Layer, p.Phase)
 			}
 		}
 	}
 	t0 := time.Now()
-	r, err := net.Run(context.Background(), b.X, b.Labels, opt)
-	if err != nil {
-		return nil, err
+	var r *snn.Result
+	out := map[string]any{"indices": idx, "labels": []int{}}
+	var labels []int
+	var names []string
+	var pixels []byte
+	for ; done < len(idx); done += runPart {
+		b, err := job.Choose(d, dataName, net, job.Choice{Indices: idx[done:min(done+runPart, len(idx))]}, s.Norm)
+		if err != nil {
+			return nil, err
+		}
+		p, err := net.Run(context.Background(), b.X, b.Labels, opt)
+		if err != nil {
+			return nil, err
+		}
+		if r == nil {
+			r = p
+		} else if r, err = snn.Merge([]*snn.Result{r, p}); err != nil {
+			return nil, err
+		}
+		labels, names = append(labels, b.Labels...), append(names, b.Names...)
+		// Pixels for the thumbnails the page shows (settings.pixels images; -1 all).
+		if per := len(b.Pixels) / len(b.Labels); s.Pixels < 0 || len(pixels) < s.Pixels*per {
+			want := len(b.Pixels)
+			if s.Pixels >= 0 {
+				want = min(want, s.Pixels*per-len(pixels))
+			}
+			pixels = append(pixels, b.Pixels[:want]...)
+		}
+		out["format"], out["member"] = b.Format, b.Member
 	}
-	out := map[string]any{
-		"result":  r,
-		"pred":    r.Pred,
-		"labels":  b.Labels,
-		"pixels":  base64.StdEncoding.EncodeToString(b.Pixels),
-		"seconds": time.Since(t0).Seconds(),
-		"ckpt":    ckptName,
-		"data":    dataName,
-		// Where the images came from: their places in the file (and names,
-		// for image files), what the file was read as, and the labels missing.
-		"indices":    b.Indices,
-		"names":      b.Names,
-		"format":     b.Format,
-		"member":     b.Member,
-		"unlabelled": b.Unlabelled,
+	if len(names) == 0 {
+		names = nil
 	}
+	out["result"], out["pred"], out["labels"], out["names"] = r, r.Pred, labels, names
+	out["pixels"] = base64.StdEncoding.EncodeToString(pixels)
+	out["seconds"] = time.Since(t0).Seconds()
+	out["ckpt"], out["data"] = ckptName, dataName
+	out["unlabelled"] = r.Unlabeled
 	if isDemo {
 		out["classNames"] = demo.Classes
 	} else if net.Arch.Classes == 10 {
@@ -406,11 +446,11 @@ func teach(op string) func(args []js.Value) (any, error) {
 
 func count(args []js.Value) (any, error) {
 	s := settings{N: 32, T: 8, L: 4, Gamma: 1, Norm: "auto"}
-	_, b, err := prepare(strArg(args, 0), &s)
+	_, _, idx, err := choose(strArg(args, 0), &s)
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"images": len(b.Labels), "indices": b.Indices}, nil
+	return map[string]any{"images": len(idx), "indices": idx}, nil
 }
 
 func merge(args []js.Value) (any, error) {

@@ -340,8 +340,9 @@
     const chosen = k > 1 ? await engine.call('count', JSON.stringify(settings)) : { images: 1 };
     const images = chosen.images;
     const parts = Math.min(k, images);
+    // Pixels come back only for the thumbnails shown (the first MAX_THUMBS).
     if (parts < 2) {
-      return engine.call('run', JSON.stringify(settings));
+      return engine.call('run', JSON.stringify(Object.assign({}, settings, { pixels: MAX_THUMBS })));
     }
     while (helpers.length < parts - 1) {
       const h = { engine: null, checkpoint: undefined, batch: undefined };
@@ -359,7 +360,9 @@
       let from = 0;
       const outs = await Promise.all(engines.map((eng, i) => {
         const n = Math.floor(images / parts) + (i < images % parts ? 1 : 0);
-        const part = Object.assign({}, settings, { indices: chosen.indices.slice(from, from + n).join(','), seed: null });
+        const part = Object.assign({}, settings, {
+          indices: chosen.indices.slice(from, from + n).join(','), seed: null, pixels: Math.max(0, MAX_THUMBS - from),
+        });
         from += n;
         return eng.call('run', JSON.stringify(part));
       }));
@@ -1107,7 +1110,7 @@
       $('#thumbs-more').hidden = true;
       return; // normalised floats: no pixels to show
     }
-    const size = n ? raw.length / n : 0; // bytes per image: 3 planes
+    const size = n ? raw.length / Math.min(n, MAX_THUMBS) : 0; // bytes per image: 3 planes
     const side = Math.round(Math.sqrt(size / 3));
     const plane = side * side;
     const shown = Math.min(n, MAX_THUMBS);

@@ -1,10 +1,12 @@
 // Command bench times the user's workload (a full-width QCFS VGG16, CIFAR-10,
-// T=8) in PyTorch, in the native CLI on one core and on all, and in the
-// WebAssembly build of the CLI under node (one thread), and prints one table
-// with each run's wall time, peak memory and ratios to PyTorch. `make bench`
-// makes the files first (tools/ref/bench_ref.py) and builds the binaries.
+// T=8) in PyTorch, in the native CLI on one core and on all, in the
+// WebAssembly build of the CLI under node (one thread) and in the page in
+// headless Chromium (tools/browsertest's TestFullVGG16: one Web Worker a
+// core), and prints one table with each run's wall time, peak memory, ratios
+// and the issue's target for each. `make bench` makes the files first
+// (tools/ref/bench_ref.py) and builds the binaries and the site.
 //
-//	bench -dir ~/.cache/spikegrad-bench -n 32 -wasm-n 8
+//	bench -dir ~/.cache/spikegrad-bench -n 32 -wasm-n 4 [-page=false]
 package main
 
 import (
@@ -13,6 +15,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -22,14 +26,16 @@ type row struct {
 	name   string
 	images int
 	wall   time.Duration
-	peak   int64 // bytes
+	peak   int64 // bytes; 0: not measured
+	target string
 	err    error
 }
 
 func main() {
 	dir := flag.String("dir", filepath.Join(os.Getenv("HOME"), ".cache", "spikegrad-bench"), "folder with vgg16_full.pth and batch.bin")
 	n := flag.Int("n", 32, "images for PyTorch and the native CLI")
-	wasmN := flag.Int("wasm-n", 8, "images for the wasm build under node (0: skip)")
+	wasmN := flag.Int("wasm-n", 4, "images for the wasm build under node (0: skip)")
+	page := flag.Bool("page", true, "also time the page in headless Chromium (needs site/ and chromium)")
 	cli := flag.String("cli", "bin/spikegrad", "native CLI")
 	wasm := flag.String("wasm", "bin/spikegrad.wasm", "CLI built with GOOS=js GOARCH=wasm")
 	execWasm := flag.String("exec-wasm", "", "go_js_wasm_exec (default: from the Go toolchain)")
@@ -46,29 +52,85 @@ func main() {
 			*execWasm = filepath.Join(strings.TrimSpace(string(out)), "lib", "wasm", "go_js_wasm_exec")
 		}
 	}
-	rows := []row{
-		timeRun("PyTorch 1.13, all cores", *n, nil, *py, "tools/ref/bench_ref.py", *dir, "-n", fmt.Sprint(*n)),
-		timeRun("spikegrad native, GOMAXPROCS=1", *n, []string{"GOMAXPROCS=1"}, *cli, args(*n)...),
-		timeRun("spikegrad native, all cores", *n, nil, *cli, args(*n)...),
-	}
+	pt := timeRun("PyTorch 1.13, all cores", *n, nil, *py, "tools/ref/bench_ref.py", *dir, "-n", fmt.Sprint(*n))
+	one := timeRun("spikegrad native, GOMAXPROCS=1", *n, []string{"GOMAXPROCS=1"}, *cli, args(*n)...)
+	all := timeRun("spikegrad native, all cores", *n, nil, *cli, args(*n)...)
+	all.target = fmt.Sprintf("wall <= 0.5x PyTorch: %s; peak <= 0.25x: %s",
+		verdict(ratio(all.wall, pt.wall) <= 0.5), verdict(all.peak > 0 && float64(all.peak) <= 0.25*float64(pt.peak)))
+	rows := []row{pt, one, all}
 	if *wasmN > 0 {
 		// js/wasm is single-threaded and dies at start with GOMAXPROCS > 1.
-		rows = append(rows, timeRun("spikegrad wasm under node, 1 thread", *wasmN, []string{"GOMAXPROCS=1"}, *execWasm, append([]string{*wasm}, args(*wasmN)...)...))
+		w := timeRun("spikegrad wasm under node, 1 thread", *wasmN, []string{"GOMAXPROCS=1"}, *execWasm, append([]string{*wasm}, args(*wasmN)...)...)
+		if w.err == nil && one.err == nil {
+			x := perImage(w) / perImage(one)
+			w.target = fmt.Sprintf("s/image <= 5x native 1 thread: %.1fx %s", x, verdict(x <= 5))
+		}
+		rows = append(rows, w)
 	}
-	ref := rows[0]
-	fmt.Printf("%-38s %6s %10s %10s %12s %10s %10s\n", "run", "images", "wall s", "s/image", "peak MiB", "time/PT", "mem/PT")
+	if *page {
+		rows = append(rows, pageRows(*dir)...)
+	}
+	fmt.Printf("%-40s %6s %8s %8s %9s %8s %8s  %s\n", "run", "images", "wall s", "s/image", "peak MiB", "time/PT", "mem/PT", "target")
 	for _, r := range rows {
 		if r.err != nil {
-			fmt.Printf("%-38s %6d  failed: %v\n", r.name, r.images, r.err)
+			fmt.Printf("%-40s %6d  failed: %v\n", r.name, r.images, r.err)
 			continue
 		}
-		per := r.wall.Seconds() / float64(r.images)
-		refPer := ref.wall.Seconds() / float64(ref.images)
-		fmt.Printf("%-38s %6d %10.1f %10.2f %12.0f %10.2f %10.2f\n", r.name, r.images, r.wall.Seconds(), per,
-			float64(r.peak)/(1<<20), per/refPer, float64(r.peak)/float64(ref.peak))
+		mem, memRatio := "-", "-"
+		if r.peak > 0 {
+			mem, memRatio = fmt.Sprintf("%.0f", float64(r.peak)/(1<<20)), fmt.Sprintf("%.2f", float64(r.peak)/float64(pt.peak))
+		}
+		fmt.Printf("%-40s %6d %8.1f %8.2f %9s %8.2f %8s  %s\n", r.name, r.images, r.wall.Seconds(), perImage(r),
+			mem, perImage(r)/perImage(pt), memRatio, r.target)
 	}
-	fmt.Println("time/PT compares seconds per image; the page's own times come from `SPIKEGRAD_BENCH=DIR go test ./tools/browsertest -run TestFullVGG16 -v`.")
+	fmt.Println("time/PT compares seconds per image. The page's rows run from the click to the bars (all workers); its memory is Chromium's, in TestFullVGG16's log.")
 }
+
+func perImage(r row) float64 { return r.wall.Seconds() / float64(r.images) }
+
+func ratio(a, b time.Duration) float64 { return a.Seconds() / b.Seconds() }
+
+func verdict(ok bool) string {
+	if ok {
+		return "met"
+	}
+	return "NOT met"
+}
+
+// pageRows runs the page's benchmark (tools/browsertest TestFullVGG16) and
+// reads its times from the log: the demo's bars after navigation, and the
+// full-width VGG16 at n=8 and n=32 from the click to the bars.
+func pageRows(dir string) []row {
+	cmd := exec.Command("go", "test", "./tools/browsertest", "-run", "TestFullVGG16", "-v", "-count=1", "-timeout", "60m")
+	cmd.Env = append(os.Environ(), "SPIKEGRAD_BENCH="+dir)
+	out, err := cmd.CombinedOutput()
+	os.WriteFile(filepath.Join(dir, "page-bench.log"), out, 0o644)
+	if err != nil {
+		return []row{{name: "page, headless Chromium", err: fmt.Errorf("TestFullVGG16: %v (log: %s)", err, filepath.Join(dir, "page-bench.log"))}}
+	}
+	var rows []row
+	if m := regexp.MustCompile(`demo: bars ([\d.]+) s after navigation`).FindSubmatch(out); m != nil {
+		s, _ := strconv.ParseFloat(string(m[1]), 64)
+		rows = append(rows, row{name: "page: demo, navigation to bars", images: 32, wall: seconds(s),
+			target: fmt.Sprintf("< 2 s: %s", verdict(s < 2))})
+	}
+	targets := map[int]float64{8: 15, 32: 60}
+	for _, m := range regexp.MustCompile(`page n=(\d+): ([\d.]+) s from the click to the bars`).FindAllSubmatch(out, -1) {
+		k, _ := strconv.Atoi(string(m[1]))
+		s, _ := strconv.ParseFloat(string(m[2]), 64)
+		r := row{name: "page: VGG16, click to bars", images: k, wall: seconds(s)}
+		if lim, ok := targets[k]; ok {
+			r.target = fmt.Sprintf("<= %.0f s: %s", lim, verdict(s <= lim))
+		}
+		rows = append(rows, r)
+	}
+	if len(rows) == 0 {
+		return []row{{name: "page, headless Chromium", err: fmt.Errorf("no times in TestFullVGG16's log (%s)", filepath.Join(dir, "page-bench.log"))}}
+	}
+	return rows
+}
+
+func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
 
 // timeRun runs a command to the end and reads its wall time and the peak
 // resident memory the kernel accounted to it.
