@@ -4,7 +4,7 @@ GOROOT  := $(shell $(GO) env GOROOT)
 BENCH   ?= $(HOME)/.cache/spikegrad-bench
 PYTHON  ?= /usr/bin/python3
 
-.PHONY: run site serve test vet unit wasm-test browser-test fixtures bench fuzz clean
+.PHONY: run site serve test vet unit wasm-test simd browser-test fixtures bench fuzz clean
 
 # The page on the embedded demo, served on http://127.0.0.1:8080/.
 run: site
@@ -43,8 +43,15 @@ unit:
 
 # The engine's tests again, compiled to WebAssembly and run under node.
 # js/wasm is single-threaded and dies at start with GOMAXPROCS > 1.
-wasm-test:
+wasm-test: node_modules/.package-lock.json
+	@mkdir -p bin
+	node snn/simd/build.mjs snn/simd/gemm.wat bin/gemm.wasm
+	@cmp -s bin/gemm.wasm snn/simd/gemm.wasm || { echo "snn/simd/gemm.wasm is not what gemm.wat compiles to: make simd"; exit 1; }
 	env -u GOMAXPROCS GOOS=js GOARCH=wasm PATH="$(GOROOT)/lib/wasm:$$PATH" $(GO) test ./snn/... ./wasm
+
+# The page's WebAssembly SIMD kernel, compiled from its text with wabt (npm).
+simd: node_modules/.package-lock.json
+	node snn/simd/build.mjs snn/simd/gemm.wat snn/simd/gemm.wasm
 
 # The page in headless chromium (Debian's, installed here when missing, with a
 # CJK font for the Chinese screenshots): the demo, a fixture run against
