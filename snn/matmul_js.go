@@ -16,9 +16,9 @@ var simdModule []byte
 // simd is that module's instance, made at the first product; ok is false
 // where the host cannot run it (then the Go kernel below runs).
 var simd struct {
-	once      sync.Once
-	ok        bool
-	mem, gemm js.Value
+	once             sync.Once
+	ok               bool
+	mem, gemm, sconv js.Value
 }
 
 func simdInit() {
@@ -37,7 +37,8 @@ func simdInit() {
 		return
 	}
 	inst := wa.Get("Instance").New(wa.Get("Module").New(u), js.ValueOf(map[string]any{}))
-	simd.mem, simd.gemm = inst.Get("exports").Get("mem"), inst.Get("exports").Get("gemm")
+	ex := inst.Get("exports")
+	simd.mem, simd.gemm, simd.sconv = ex.Get("mem"), ex.Get("gemm"), ex.Get("sconv")
 	simd.ok = true
 }
 
@@ -93,23 +94,55 @@ func simdGemm(m, n, k int, a []float32, aT bool, b, c []float32) {
 		copy(row, b[q*n:(q+1)*n])
 		clear(row[n:])
 	}
-	if have, need := simd.mem.Get("buffer").Get("byteLength").Int(), 4*(na+nb+nc); have < need {
-		simd.mem.Call("grow", (need-have+65535)/65536)
-	}
-	u8 := js.Global().Get("Uint8Array")
-	buf := simd.mem.Get("buffer") // after any grow: growing detaches the old buffer
-	js.CopyBytesToJS(u8.New(buf, 0, 4*(na+nb)), floatBytes(st[:na+nb]))
+	buf := simdMemory(na + nb + nc)
+	toSIMD(buf, 0, st[:na+nb])
 	simd.gemm.Invoke(m4, n8, k, 0, 4*na, 4*(na+nb))
-	out := u8.New(buf, 4*(na+nb), 4*nc)
 	if m4 == m && n8 == n {
-		js.CopyBytesToGo(floatBytes(c[:m*n]), out)
+		fromSIMD(buf, na+nb, c[:m*n])
 	} else {
-		js.CopyBytesToGo(floatBytes(sc), out)
+		fromSIMD(buf, na+nb, sc)
 		for i := 0; i < m; i++ {
 			copy(c[i*n:(i+1)*n], sc[i*n8:i*n8+n])
 		}
 	}
 	packs.Put(p)
+}
+
+// sconvSIMD is convForwardSparse's accumulation (acc holds the bias on entry)
+// in the SIMD module: the Go loop spends its time in axpy, four floats at a
+// time there. False when the module cannot take it.
+func sconvSIMD(l *Layer, T int, in, acc []float32) bool {
+	simd.once.Do(simdInit)
+	C := l.Out.C
+	if !simd.ok || C%4 != 0 {
+		return false
+	}
+	nin, nw, nacc := l.In.C*T*l.In.H*l.In.W, len(l.WT), T*l.Out.H*l.Out.W*C
+	buf := simdMemory(nin + nw + nacc)
+	toSIMD(buf, 0, in[:nin])
+	toSIMD(buf, nin, l.WT)
+	toSIMD(buf, nin+nw, acc[:nacc])
+	simd.sconv.Invoke(0, 4*nin, 4*(nin+nw), l.In.C, T, l.In.H, l.In.W, l.Out.H, l.Out.W, C, l.K, l.Stride, l.Pad)
+	fromSIMD(buf, nin+nw, acc[:nacc])
+	return true
+}
+
+// simdMemory grows the module's memory to hold n floats and returns its
+// buffer (growing detaches the old one).
+func simdMemory(n int) js.Value {
+	if have := simd.mem.Get("buffer").Get("byteLength").Int(); have < 4*n {
+		simd.mem.Call("grow", (4*n-have+65535)/65536)
+	}
+	return simd.mem.Get("buffer")
+}
+
+// toSIMD and fromSIMD copy floats to and from the module's memory at a float offset.
+func toSIMD(buf js.Value, off int, s []float32) {
+	js.CopyBytesToJS(js.Global().Get("Uint8Array").New(buf, 4*off, 4*len(s)), floatBytes(s))
+}
+
+func fromSIMD(buf js.Value, off int, s []float32) {
+	js.CopyBytesToGo(floatBytes(s), js.Global().Get("Uint8Array").New(buf, 4*off, 4*len(s)))
 }
 
 // floatBytes is s's memory as bytes (both sides of the copy are little-endian).

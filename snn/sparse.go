@@ -50,6 +50,10 @@ func convForwardSparse(l *Layer, T int, in, out, acc []float32) {
 	for p := 0; p < n; p++ {
 		copy(acc[p*C:(p+1)*C], l.B)
 	}
+	if sconvSIMD(l, T, in, acc) {
+		transpose(out, acc, n, C)
+		return
+	}
 	for ci := 0; ci < l.In.C; ci++ {
 		for t := 0; t < T; t++ {
 			plane := in[(ci*T+t)*H*W : (ci*T+t+1)*H*W]

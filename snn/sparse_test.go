@@ -22,6 +22,8 @@ func TestSparseForwards(t *testing.T) {
 	const T = 3
 	for _, c := range []struct{ cin, cout, h, k, stride, pad int }{
 		{3, 5, 8, 3, 1, 1}, {4, 6, 7, 3, 2, 1}, {2, 3, 6, 1, 2, 0}, {5, 4, 5, 3, 1, 0},
+		// Multiples of four channels: the WebAssembly SIMD path where it runs.
+		{4, 8, 7, 3, 2, 1}, {3, 16, 8, 3, 1, 1}, {2, 12, 5, 1, 2, 0},
 	} {
 		l := Layer{Kind: "conv", In: Shape{c.cin, c.h, c.h}, K: c.k, Stride: c.stride, Pad: c.pad}
 		ho := (c.h+2*c.pad-c.k)/c.stride + 1

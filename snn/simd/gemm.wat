@@ -81,4 +81,76 @@
         (local.set $i (i32.add (local.get $i) (i32.const 4)))
         (br $iloop)))
         (local.set $jc (local.get $je))
-        (br $jcloop)))))
+        (br $jcloop))))
+  ;; sconv(in, wt, acc, cin, T, H, W, Ho, Wo, C, k, stride, pad): the sparse
+  ;; forward of a convolution (snn/sparse.go's convForwardSparse): for every
+  ;; nonzero input in[ci][t][iy][ix] = v and every kernel tap (ky, kx) that
+  ;; lands on an output (oy, ox), acc[t][oy][ox][:] += v * wt[ci][ky][kx][:],
+  ;; C floats (a multiple of 4) a row, four at a time. Byte offsets.
+  (func (export "sconv") (param $in i32) (param $wt i32) (param $acc i32)
+    (param $cin i32) (param $T i32) (param $H i32) (param $W i32) (param $Ho i32) (param $Wo i32)
+    (param $C i32) (param $k i32) (param $stride i32) (param $pad i32)
+    (local $ci i32) (local $t i32) (local $iy i32) (local $ix i32) (local $ky i32) (local $kx i32)
+    (local $oy i32) (local $ox i32) (local $v f32) (local $sv v128) (local $ip i32)
+    (local $wrow i32) (local $arow i32) (local $c i32) (local $cb i32)
+    (local.set $cb (i32.shl (local.get $C) (i32.const 2)))
+    (local.set $ip (local.get $in))
+    (local.set $ci (i32.const 0))
+    (loop $ciloop
+      (local.set $t (i32.const 0))
+      (loop $tloop
+        (local.set $iy (i32.const 0))
+        (loop $iyloop
+          (local.set $ix (i32.const 0))
+          (loop $ixloop
+            (local.set $v (f32.load (local.get $ip)))
+            (local.set $ip (i32.add (local.get $ip) (i32.const 4)))
+            (if (f32.ne (local.get $v) (f32.const 0))
+              (then
+                (local.set $sv (f32x4.splat (local.get $v)))
+                (local.set $ky (i32.const 0))
+                (loop $kyloop
+                  (local.set $oy (i32.sub (i32.add (local.get $iy) (local.get $pad)) (local.get $ky)))
+                  (if (i32.and
+                        (i32.ge_s (local.get $oy) (i32.const 0))
+                        (i32.eqz (i32.rem_s (local.get $oy) (local.get $stride))))
+                    (then
+                      (local.set $oy (i32.div_s (local.get $oy) (local.get $stride)))
+                      (if (i32.lt_s (local.get $oy) (local.get $Ho))
+                        (then
+                          (local.set $kx (i32.const 0))
+                          (loop $kxloop
+                            (local.set $ox (i32.sub (i32.add (local.get $ix) (local.get $pad)) (local.get $kx)))
+                            (if (i32.and
+                                  (i32.ge_s (local.get $ox) (i32.const 0))
+                                  (i32.eqz (i32.rem_s (local.get $ox) (local.get $stride))))
+                              (then
+                                (local.set $ox (i32.div_s (local.get $ox) (local.get $stride)))
+                                (if (i32.lt_s (local.get $ox) (local.get $Wo))
+                                  (then
+                                    ;; wt row (ci, ky, kx), acc row (t, oy, ox)
+                                    (local.set $wrow (i32.add (local.get $wt) (i32.mul
+                                      (i32.add (i32.mul (i32.add (i32.mul (local.get $ci) (local.get $k)) (local.get $ky)) (local.get $k)) (local.get $kx))
+                                      (local.get $cb))))
+                                    (local.set $arow (i32.add (local.get $acc) (i32.mul
+                                      (i32.add (i32.mul (i32.add (i32.mul (local.get $t) (local.get $Ho)) (local.get $oy)) (local.get $Wo)) (local.get $ox))
+                                      (local.get $cb))))
+                                    (local.set $c (i32.const 0))
+                                    (loop $cloop
+                                      (v128.store (i32.add (local.get $arow) (local.get $c))
+                                        (f32x4.add (v128.load (i32.add (local.get $arow) (local.get $c)))
+                                          (f32x4.mul (local.get $sv) (v128.load (i32.add (local.get $wrow) (local.get $c))))))
+                                      (local.set $c (i32.add (local.get $c) (i32.const 16)))
+                                      (br_if $cloop (i32.lt_u (local.get $c) (local.get $cb))))))))
+                            (local.set $kx (i32.add (local.get $kx) (i32.const 1)))
+                            (br_if $kxloop (i32.lt_s (local.get $kx) (local.get $k))))))))
+                  (local.set $ky (i32.add (local.get $ky) (i32.const 1)))
+                  (br_if $kyloop (i32.lt_s (local.get $ky) (local.get $k))))))
+            (local.set $ix (i32.add (local.get $ix) (i32.const 1)))
+            (br_if $ixloop (i32.lt_s (local.get $ix) (local.get $W))))
+          (local.set $iy (i32.add (local.get $iy) (i32.const 1)))
+          (br_if $iyloop (i32.lt_s (local.get $iy) (local.get $H))))
+        (local.set $t (i32.add (local.get $t) (i32.const 1)))
+        (br_if $tloop (i32.lt_s (local.get $t) (local.get $T))))
+      (local.set $ci (i32.add (local.get $ci) (i32.const 1)))
+      (br_if $ciloop (i32.lt_s (local.get $ci) (local.get $cin))))))

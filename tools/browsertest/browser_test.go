@@ -650,6 +650,12 @@ func near(a, b, tol float64) bool { return math.Abs(a-b) <= tol }
 // the largest |grad|. It returns the largest grad difference.
 func compare(t *testing.T, what, ref string, got, want *snn.Result) (worst float64) {
 	t.Helper()
+	return compareWithin(t, what, ref, got, want, 2e-3)
+}
+
+// compareWithin is compare with gradients within frac of the largest |grad|.
+func compareWithin(t *testing.T, what, ref string, got, want *snn.Result, frac float64) (worst float64) {
+	t.Helper()
 	if !near(got.Loss, want.Loss, 1e-4*math.Abs(want.Loss)) {
 		t.Errorf("%s: loss %.7g, %s %.7g", what, got.Loss, ref, want.Loss)
 	}
@@ -660,7 +666,7 @@ func compare(t *testing.T, what, ref string, got, want *snn.Result) (worst float
 	if len(got.Layers) != len(want.Layers) {
 		t.Fatalf("%s: %d IF layers, %s %d", what, len(got.Layers), ref, len(want.Layers))
 	}
-	tol := 2e-3 * maxAbsGrad(want)
+	tol := frac * maxAbsGrad(want)
 	for i, w := range want.Layers {
 		g := got.Layers[i]
 		if g.Name != w.Name || len(g.Grad) != len(w.Grad) || len(g.Thresh) != len(w.Thresh) {

@@ -138,7 +138,13 @@ func TestFullVGG16(t *testing.T) {
 		if len(got.Layers) != benchLayers || len(want.Layers) != benchLayers {
 			t.Errorf("n=%d: %d IF layers in the page, %d in the CLI, want %d", r.n, len(got.Layers), len(want.Layers), benchLayers)
 		}
-		run.worst = compare(t, fmt.Sprintf("page n=%d", r.n), "the CLI", got, want)
+		// Full width, float32 rounding flips spikes and the flips compound:
+		// the native CLI's FMA kernels and the page's SIMD products round
+		// differently (1-3% of the largest |grad| measured), as PyTorch's own
+		// float32 and float64 runs differ by 0.9% and its BN-folded float32
+		// by 9%. The fixtures, small enough to keep clear of thresholds,
+		// hold both to 2e-3.
+		run.worst = compareWithin(t, fmt.Sprintf("page n=%d", r.n), "the CLI", got, want, 0.1)
 		run.worstFrac = run.worst / maxAbsGrad(want)
 		runs = append(runs, run)
 	}
