@@ -81,23 +81,49 @@ func col2im(l *Layer, T int, col, gin []float32) {
 				for t := 0; t < T; t++ {
 					plane := gin[(ci*T+t)*H*W : (ci*T+t+1)*H*W]
 					s := row[t*Ho*Wo : (t+1)*Ho*Wo]
+					ox0, ox1 := validSpan(Wo, W, l.Stride, l.Pad, kx)
 					for oy := 0; oy < Ho; oy++ {
 						iy := oy*l.Stride - l.Pad + ky
-						if iy < 0 || iy >= H {
+						if iy < 0 || iy >= H || ox0 >= ox1 {
 							continue
 						}
 						dst := plane[iy*W : (iy+1)*W]
-						for ox, v := range s[oy*Wo : (oy+1)*Wo] {
-							ix := ox*l.Stride - l.Pad + kx
-							if ix >= 0 && ix < W {
-								dst[ix] += v
+						src := s[oy*Wo+ox0 : oy*Wo+ox1]
+						if l.Stride == 1 {
+							// A contiguous run: no index arithmetic or test per value.
+							d := dst[ox0-l.Pad+kx : ox1-l.Pad+kx]
+							d = d[:len(src)]
+							for i, v := range src {
+								d[i] += v
 							}
+							continue
+						}
+						ix := ox0*l.Stride - l.Pad + kx
+						for _, v := range src {
+							dst[ix] += v
+							ix += l.Stride
 						}
 					}
 				}
 			}
 		}
 	}
+}
+
+// validSpan returns the output columns [ox0, ox1) whose input column
+// ox*stride - pad + kx lies inside a row of w values.
+func validSpan(wo, w, stride, pad, kx int) (ox0, ox1 int) {
+	// ox*stride >= pad - kx, and ox*stride <= w-1 + pad - kx.
+	lo := pad - kx
+	if lo > 0 {
+		ox0 = (lo + stride - 1) / stride
+	}
+	hi := w - 1 + pad - kx
+	if hi < 0 {
+		return 0, 0
+	}
+	ox1 = min(wo, hi/stride+1)
+	return ox0, max(ox0, ox1)
 }
 
 // linearForward: out[o][t] = b[o] + sum W[o][i] in[i][t].

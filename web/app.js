@@ -315,20 +315,36 @@
     };
   }
 
-  async function helperReady(h) {
-    if (h.checkpoint === page.checkpoint && h.batch === page.batch) {
-      return;
+  // helperReady resolves when helper h holds the page's files, loading them
+  // once (a load under way is shared).
+  function helperReady(h) {
+    if (h.ready && h.checkpoint === page.checkpoint && h.batch === page.batch) {
+      return h.ready;
     }
-    h.checkpoint = h.batch = undefined;
-    await loadFiles(h.engine);
     h.checkpoint = page.checkpoint;
     h.batch = page.batch;
+    h.ready = loadFiles(h.engine).catch((err) => {
+      h.checkpoint = h.batch = h.ready = undefined;
+      throw err;
+    });
+    return h.ready;
+  }
+
+  // addHelpers starts helper workers until there are count.
+  function addHelpers(count) {
+    while (helpers.length < count) {
+      const h = { engine: null, checkpoint: undefined, batch: undefined, ready: undefined };
+      h.engine = new Engine(progressOf(helpers.length + 1), () => {
+        h.checkpoint = h.batch = h.ready = undefined;
+      });
+      helpers.push(h);
+    }
   }
 
   function restartHelpers() {
     for (const h of helpers) {
       h.engine.restart();
-      h.checkpoint = h.batch = undefined;
+      h.checkpoint = h.batch = h.ready = undefined;
     }
   }
 
@@ -344,13 +360,7 @@
     if (parts < 2) {
       return engine.call('run', JSON.stringify(Object.assign({}, settings, { pixels: MAX_THUMBS })));
     }
-    while (helpers.length < parts - 1) {
-      const h = { engine: null, checkpoint: undefined, batch: undefined };
-      h.engine = new Engine(progressOf(helpers.length + 1), () => {
-        h.checkpoint = h.batch = undefined;
-      });
-      helpers.push(h);
-    }
+    addHelpers(parts - 1);
     const engines = [engine].concat(helpers.slice(0, parts - 1).map((h) => h.engine));
     await Promise.all(helpers.slice(0, parts - 1).map(helperReady));
     split = { done: new Array(parts).fill(0), total: images };
@@ -1187,6 +1197,12 @@
     });
 
     engine = new Engine(progressOf(0), onCrash);
+    // The helpers start and load the demo while the first engine does, so
+    // that the demo's run splits at once.
+    addHelpers(workerCount() - 1);
+    for (const h of helpers) {
+      helperReady(h).catch(() => {});
+    }
     page.busy = true;
     updateControls();
     setState('starting', 'stateStarting');
