@@ -48,6 +48,16 @@ func gemmFMA(m, n, k int, a []float32, aT bool, b, c []float32) {
 						copy(d, a[(pc+q)*m+i:(pc+q)*m+i+h])
 						clear(d[h:])
 					}
+				} else if h == fmaMR {
+					// Six rows side by side: each step writes one panel row.
+					r0, r1, r2 := a[i*k+pc:i*k+pc+kb], a[(i+1)*k+pc:(i+1)*k+pc+kb], a[(i+2)*k+pc:(i+2)*k+pc+kb]
+					r3, r4, r5 := a[(i+3)*k+pc:(i+3)*k+pc+kb], a[(i+4)*k+pc:(i+4)*k+pc+kb], a[(i+5)*k+pc:(i+5)*k+pc+kb]
+					r1, r2, r3, r4, r5 = r1[:len(r0)], r2[:len(r0)], r3[:len(r0)], r4[:len(r0)], r5[:len(r0)]
+					d := pa[:len(r0)*fmaMR]
+					for q := range r0 {
+						e := d[q*fmaMR : q*fmaMR+fmaMR]
+						e[0], e[1], e[2], e[3], e[4], e[5] = r0[q], r1[q], r2[q], r3[q], r4[q], r5[q]
+					}
 				} else {
 					for r := 0; r < h; r++ {
 						for q, v := range a[(i+r)*k+pc : (i+r)*k+pc+kb] {

@@ -54,6 +54,10 @@ func convForwardSparse(l *Layer, T int, in, out, acc []float32) {
 		transpose(out, acc, n, C)
 		return
 	}
+	// The taps of each input row and column, found once: (ky, oy) with
+	// iy + pad - ky = oy*stride inside the output, and the same for x. The
+	// loops below then do no division per nonzero input.
+	rows, cols := taps(H, Ho, k, l.Stride, l.Pad), taps(W, Wo, k, l.Stride, l.Pad)
 	for ci := 0; ci < l.In.C; ci++ {
 		for t := 0; t < T; t++ {
 			plane := in[(ci*T+t)*H*W : (ci*T+t+1)*H*W]
@@ -62,20 +66,10 @@ func convForwardSparse(l *Layer, T int, in, out, acc []float32) {
 					if v == 0 {
 						continue
 					}
-					for ky := 0; ky < k; ky++ {
-						oy := iy + l.Pad - ky
-						if oy < 0 || oy%l.Stride != 0 || oy/l.Stride >= Ho {
-							continue
-						}
-						oy /= l.Stride
-						for kx := 0; kx < k; kx++ {
-							ox := ix + l.Pad - kx
-							if ox < 0 || ox%l.Stride != 0 || ox/l.Stride >= Wo {
-								continue
-							}
-							ox /= l.Stride
-							r := (ci*k+ky)*k + kx
-							o := (t*Ho+oy)*Wo + ox
+					for _, ty := range rows[iy] {
+						for _, tx := range cols[ix] {
+							r := (ci*k+ty.k)*k + tx.k
+							o := (t*Ho+ty.o)*Wo + tx.o
 							axpy(acc[o*C:(o+1)*C], l.WT[r*C:(r+1)*C], v)
 						}
 					}
@@ -84,6 +78,23 @@ func convForwardSparse(l *Layer, T int, in, out, acc []float32) {
 		}
 	}
 	transpose(out, acc, n, C)
+}
+
+// tap is a kernel offset k that takes an input position to output position o.
+type tap struct{ k, o int }
+
+// taps lists, for each of n input positions, the kernel offsets that land on
+// one of no outputs (stride and padding as a convolution's).
+func taps(n, no, k, stride, pad int) [][]tap {
+	out := make([][]tap, n)
+	for i := range out {
+		for kk := 0; kk < k; kk++ {
+			if o := i + pad - kk; o >= 0 && o%stride == 0 && o/stride < no {
+				out[i] = append(out[i], tap{kk, o / stride})
+			}
+		}
+	}
+	return out
 }
 
 // linearForwardSparse is linearForward for a sparse input; acc is scratch of T*Out values.
