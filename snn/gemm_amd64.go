@@ -13,3 +13,6 @@ func kern6x16(k int, a, b, c *float32, ldc int, acc bool)
 
 //go:noescape
 func axpy32(y, x *float32, n int, a float32)
+
+//go:noescape
+func transpose8x8(dst *float32, ldd int, src *float32, lds int)

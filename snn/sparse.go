@@ -116,6 +116,16 @@ func linearForwardSparse(l *Layer, T int, in, out, acc []float32) {
 // transpose writes the r x c matrix src into dst as c x r, in tiles that
 // stay in cache.
 func transpose(dst, src []float32, r, c int) {
+	if haveFMA && r%8 == 0 && c%8 == 0 && r > 0 && c > 0 {
+		// AVX 8x8 blocks (kernel_amd64.s); the shapes of conv outputs.
+		dst, src = dst[:r*c], src[:r*c]
+		for i := 0; i < r; i += 8 {
+			for j := 0; j < c; j += 8 {
+				transpose8x8(&dst[j*r+i], r, &src[i*c+j], c)
+			}
+		}
+		return
+	}
 	const b = 32
 	for i0 := 0; i0 < r; i0 += b {
 		i1 := min(i0+b, r)
