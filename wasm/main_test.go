@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/spikegrad/spikegrad/snn"
+	"github.com/spikegrad/spikegrad/snn/fixture"
 )
 
 // TestRunInParts: a run taken in parts (as a run of thousands of images is)
@@ -34,13 +35,7 @@ func TestRunInParts(t *testing.T) {
 	}
 	// Each image's share is rounded in float32 in either, in another order:
 	// within 1e-5 of the largest |grad|, as TestMerge against PyTorch.
-	largest, worst := 0.0, 0.0
-	for i, l := range a.Layers {
-		for j, g := range l.Grad {
-			largest = max(largest, math.Abs(g))
-			worst = max(worst, math.Abs(b.Layers[i].Grad[j]-g))
-		}
-	}
+	worst, largest := fixture.GradGap(b, a)
 	if worst > 1e-5*largest {
 		t.Errorf("in parts of 5, the worst gradient is %.3g of the largest |grad| away", worst/largest)
 	}

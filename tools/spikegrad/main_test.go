@@ -333,13 +333,7 @@ func TestParts(t *testing.T) {
 	if got.N != 8 || math.Abs(got.Loss-want.Loss) > 1e-6*want.Loss || got.Accuracy != want.Accuracy {
 		t.Errorf("n %d, loss %g, accuracy %g; PyTorch: n 8, loss %g, accuracy %g", got.N, got.Loss, got.Accuracy, want.Loss, want.Accuracy)
 	}
-	largest, worst := 0.0, 0.0
-	for i, l := range want.Layers {
-		for j, g := range l.Grad {
-			largest = max(largest, math.Abs(g))
-			worst = max(worst, math.Abs(got.Layers[i].Grad[j]-g))
-		}
-	}
+	worst, largest := fixture.GradGap(&got, &want)
 	if worst > 1e-5*largest {
 		t.Errorf("worst gradient difference %.3g of the largest |grad|", worst/largest)
 	}
