@@ -25,6 +25,9 @@ func convForward(l *Layer, T int, in, out, col []float32) {
 
 // convBackward: gin = col2im(Wᵀ gout).
 func convBackward(l *Layer, T int, gout, gin, col []float32) {
+	if convBackwardSIMD(l, T, gout, gin) {
+		return
+	}
 	n := T * l.Out.H * l.Out.W
 	kk := l.In.C * l.K * l.K
 	matmul(kk, n, l.Out.C, l.WT, false, gout, col[:kk*n])

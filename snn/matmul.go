@@ -30,3 +30,6 @@ func matmul(m, n, k int, a []float32, aT bool, b, c []float32) {
 
 // sconvSIMD: natively the sparse forward stays in Go (axpy has its own FMA kernel).
 func sconvSIMD(l *Layer, T int, in, acc []float32) bool { return false }
+
+// convBackwardSIMD: natively the product and col2im stay in Go.
+func convBackwardSIMD(l *Layer, T int, gout, gin []float32) bool { return false }

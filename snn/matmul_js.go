@@ -16,9 +16,9 @@ var simdModule []byte
 // simd is that module's instance, made at the first product; ok is false
 // where the host cannot run it (then the Go kernel below runs).
 var simd struct {
-	once             sync.Once
-	ok               bool
-	mem, gemm, sconv js.Value
+	once                     sync.Once
+	ok                       bool
+	mem, gemm, sconv, col2im js.Value
 }
 
 func simdInit() {
@@ -38,7 +38,7 @@ func simdInit() {
 	}
 	inst := wa.Get("Instance").New(wa.Get("Module").New(u), js.ValueOf(map[string]any{}))
 	ex := inst.Get("exports")
-	simd.mem, simd.gemm, simd.sconv = ex.Get("mem"), ex.Get("gemm"), ex.Get("sconv")
+	simd.mem, simd.gemm, simd.sconv, simd.col2im = ex.Get("mem"), ex.Get("gemm"), ex.Get("sconv"), ex.Get("col2im")
 	simd.ok = true
 }
 
@@ -66,19 +66,21 @@ func matmul(m, n, k int, a []float32, aT bool, b, c []float32) {
 	packs.Put(p)
 }
 
-// simdGemm lays a (as rows) and b out in the module's memory, padded to the
-// kernel's 4 rows and 8 columns, runs it and copies the product back. Nothing
-// in it yields, so no other goroutine meets the module's memory half-written.
-func simdGemm(m, n, k int, a []float32, aT bool, b, c []float32) {
-	m4, n8 := (m+3)&^3, (n+7)&^7
-	na, nb, nc := m4*k, k*n8, m4*n8
+// simdProduct lays a (as rows) and b out in the module's memory, padded to
+// the kernel's 4 rows and 8 columns, and runs gemm, leaving the product there:
+// rows of n8 floats from float offset off, with room for extra floats after
+// it. Nothing in it yields, so no other goroutine meets the module's memory
+// half-written.
+func simdProduct(m, n, k int, a []float32, aT bool, b []float32, extra int) (buf js.Value, off, n8 int) {
+	m4 := (m + 3) &^ 3
+	n8 = (n + 7) &^ 7
+	na, nb := m4*k, k*n8
 	p, _ := packs.Get().(*[]float32)
-	if p == nil || cap(*p) < na+nb+nc {
-		s := make([]float32, na+nb+nc)
+	if p == nil || cap(*p) < na+nb {
+		s := make([]float32, na+nb)
 		p = &s
 	}
-	st := (*p)[:na+nb+nc]
-	sa, sb, sc := st[:na], st[na:na+nb], st[na+nb:]
+	sa, sb := (*p)[:na], (*p)[na:na+nb]
 	if aT {
 		for q := 0; q < k; q++ {
 			for i, v := range a[q*m : (q+1)*m] {
@@ -94,18 +96,40 @@ func simdGemm(m, n, k int, a []float32, aT bool, b, c []float32) {
 		copy(row, b[q*n:(q+1)*n])
 		clear(row[n:])
 	}
-	buf := simdMemory(na + nb + nc)
-	toSIMD(buf, 0, st[:na+nb])
-	simd.gemm.Invoke(m4, n8, k, 0, 4*na, 4*(na+nb))
-	if m4 == m && n8 == n {
-		fromSIMD(buf, na+nb, c[:m*n])
-	} else {
-		fromSIMD(buf, na+nb, sc)
-		for i := 0; i < m; i++ {
-			copy(c[i*n:(i+1)*n], sc[i*n8:i*n8+n])
-		}
-	}
+	buf = simdMemory(na + nb + m4*n8 + extra)
+	toSIMD(buf, 0, (*p)[:na+nb])
 	packs.Put(p)
+	simd.gemm.Invoke(m4, n8, k, 0, 4*na, 4*(na+nb))
+	return buf, na + nb, n8
+}
+
+func simdGemm(m, n, k int, a []float32, aT bool, b, c []float32) {
+	buf, off, n8 := simdProduct(m, n, k, a, aT, b, 0)
+	if n8 == n {
+		fromSIMD(buf, off, c[:m*n])
+		return
+	}
+	for i := 0; i < m; i++ {
+		fromSIMD(buf, off+i*n8, c[i*n:(i+1)*n])
+	}
+}
+
+// convBackwardSIMD is convBackward in the SIMD module: the product, then
+// col2im on it there, so that only the input's gradient (K*K times smaller
+// than the product) is copied back. False when the module cannot take it.
+func convBackwardSIMD(l *Layer, T int, gout, gin []float32) bool {
+	simd.once.Do(simdInit)
+	n, kk := T*l.Out.H*l.Out.W, l.In.C*l.K*l.K
+	if !simd.ok || kk*n*l.Out.C < simdMin {
+		return false
+	}
+	size := l.In.C * T * l.In.H * l.In.W
+	m4 := (kk + 3) &^ 3
+	buf, off, n8 := simdProduct(kk, n, l.Out.C, l.WT, false, gout, size)
+	g := off + m4*n8
+	simd.col2im.Invoke(4*off, n8, 4*g, l.In.C, T, l.In.H, l.In.W, l.Out.H, l.Out.W, l.K, l.Stride, l.Pad)
+	fromSIMD(buf, g, gin[:size])
+	return true
 }
 
 // sconvSIMD is convForwardSparse's accumulation (acc holds the bias on entry)

@@ -153,4 +153,55 @@
         (local.set $t (i32.add (local.get $t) (i32.const 1)))
         (br_if $tloop (i32.lt_s (local.get $t) (local.get $T))))
       (local.set $ci (i32.add (local.get $ci) (i32.const 1)))
+      (br_if $ciloop (i32.lt_s (local.get $ci) (local.get $cin)))))
+  ;; col2im(col, ldc, gin, cin, T, H, W, Ho, Wo, k, stride, pad): the
+  ;; backward of a convolution after its product (snn/layers.go's col2im):
+  ;; gin = 0, then each patch gradient col[(ci,ky,kx)][(t,oy,ox)] (rows ldc
+  ;; floats apart) is added onto the input position it came from. Run here,
+  ;; on the product left in this memory, only gin is copied back.
+  (func (export "col2im") (param $col i32) (param $ldc i32) (param $gin i32)
+    (param $cin i32) (param $T i32) (param $H i32) (param $W i32) (param $Ho i32) (param $Wo i32)
+    (param $k i32) (param $stride i32) (param $pad i32)
+    (local $ci i32) (local $ky i32) (local $kx i32) (local $t i32) (local $oy i32) (local $ox i32)
+    (local $iy i32) (local $ix i32) (local $rowp i32) (local $plane i32) (local $s i32) (local $d i32)
+    (memory.fill (local.get $gin) (i32.const 0)
+      (i32.shl (i32.mul (i32.mul (local.get $cin) (local.get $T)) (i32.mul (local.get $H) (local.get $W))) (i32.const 2)))
+    (local.set $rowp (local.get $col))
+    (local.set $ci (i32.const 0))
+    (loop $ciloop
+      (local.set $ky (i32.const 0))
+      (loop $kyloop
+        (local.set $kx (i32.const 0))
+        (loop $kxloop
+          (local.set $t (i32.const 0))
+          (loop $tloop
+            (local.set $plane (i32.add (local.get $gin) (i32.shl
+              (i32.mul (i32.add (i32.mul (local.get $ci) (local.get $T)) (local.get $t)) (i32.mul (local.get $H) (local.get $W)))
+              (i32.const 2))))
+            (local.set $s (i32.add (local.get $rowp) (i32.shl (i32.mul (local.get $t) (i32.mul (local.get $Ho) (local.get $Wo))) (i32.const 2))))
+            (local.set $oy (i32.const 0))
+            (loop $oyloop
+              (local.set $iy (i32.add (i32.sub (i32.mul (local.get $oy) (local.get $stride)) (local.get $pad)) (local.get $ky)))
+              (if (i32.and (i32.ge_s (local.get $iy) (i32.const 0)) (i32.lt_s (local.get $iy) (local.get $H)))
+                (then
+                  (local.set $ox (i32.const 0))
+                  (loop $oxloop
+                    (local.set $ix (i32.add (i32.sub (i32.mul (local.get $ox) (local.get $stride)) (local.get $pad)) (local.get $kx)))
+                    (if (i32.and (i32.ge_s (local.get $ix) (i32.const 0)) (i32.lt_s (local.get $ix) (local.get $W)))
+                      (then
+                        (local.set $d (i32.add (local.get $plane) (i32.shl (i32.add (i32.mul (local.get $iy) (local.get $W)) (local.get $ix)) (i32.const 2))))
+                        (f32.store (local.get $d) (f32.add (f32.load (local.get $d))
+                          (f32.load (i32.add (local.get $s) (i32.shl (i32.add (i32.mul (local.get $oy) (local.get $Wo)) (local.get $ox)) (i32.const 2))))))))
+                    (local.set $ox (i32.add (local.get $ox) (i32.const 1)))
+                    (br_if $oxloop (i32.lt_s (local.get $ox) (local.get $Wo))))))
+              (local.set $oy (i32.add (local.get $oy) (i32.const 1)))
+              (br_if $oyloop (i32.lt_s (local.get $oy) (local.get $Ho))))
+            (local.set $t (i32.add (local.get $t) (i32.const 1)))
+            (br_if $tloop (i32.lt_s (local.get $t) (local.get $T))))
+          (local.set $rowp (i32.add (local.get $rowp) (i32.shl (local.get $ldc) (i32.const 2))))
+          (local.set $kx (i32.add (local.get $kx) (i32.const 1)))
+          (br_if $kxloop (i32.lt_s (local.get $kx) (local.get $k))))
+        (local.set $ky (i32.add (local.get $ky) (i32.const 1)))
+        (br_if $kyloop (i32.lt_s (local.get $ky) (local.get $k))))
+      (local.set $ci (i32.add (local.get $ci) (i32.const 1)))
       (br_if $ciloop (i32.lt_s (local.get $ci) (local.get $cin))))))
