@@ -30,7 +30,7 @@
     lastRun: null, // the last run's whole reply, without the pixels
     runs: 0, // runs finished, with a result or an error
     loads: 0, // files handed to the engine, loaded or refused
-    timings: {}, // ms since navigation start: engineReady, demoBars
+    timings: {}, // ms since navigation start: engineReady, demoRun, demoCharts (options made), demoBars
     csv: () => tableCSV(),
   };
   window.spikegrad = api;
@@ -708,8 +708,15 @@
     bar.hidden = false;
     try {
       const out = await runAll(settings);
+      const first = api.timings.demoRun === undefined;
+      if (first) {
+        api.timings.demoRun = performance.now();
+      }
       const resultJSON = JSON.stringify(out.result);
       const [en, zh] = await Promise.all([engine.call('charts', resultJSON, 'en'), engine.call('charts', resultJSON, 'zh')]);
+      if (first) {
+        api.timings.demoCharts = performance.now();
+      }
       if (seq !== runSeq) {
         return;
       }
@@ -717,7 +724,12 @@
       page.settings = settings;
       page.charts = { en, zh };
       renderResults();
-      teachRender(true);
+      // The teaching views draw a moment later, so that the bars show first.
+      setTimeout(() => {
+        if (seq === runSeq) {
+          teachRender(true);
+        }
+      }, 0);
       const meta = Object.assign({}, out);
       delete meta.pixels;
       api.lastResult = out.result;
