@@ -723,7 +723,7 @@
       page.output = out;
       page.settings = settings;
       page.charts = { en, zh };
-      renderResults();
+      renderResults(false);
       // The teaching views draw a moment later, so that the bars show first.
       setTimeout(() => {
         if (seq === runSeq) {
@@ -804,7 +804,9 @@
     return 'descentNone';
   }
 
-  function renderResults() {
+  // renderResults draws the last run; the teaching views too unless
+  // withTeach is false (a new run draws them just after, see run).
+  function renderResults(withTeach = true) {
     const out = page.output;
     const result = out.result;
     $('#results').hidden = false;
@@ -832,7 +834,9 @@
     renderCharts();
     renderTable();
     renderThumbs();
-    teachRender(false);
+    if (withTeach) {
+      teachRender(false);
+    }
   }
 
   // baseOption copies the engine's options and adds what all four charts
