@@ -924,8 +924,13 @@
       chart('paths').setOption(pathsOption(options.paths), true);
     }
     chart('rate').setOption(named(baseOption(options.rate), 'colRate'), true);
+    // Only a chart whose box changed size (made while hidden, or the window
+    // resized) draws again: a resize is a second full draw.
     for (const c of Object.values(charts)) {
-      c.resize();
+      const el = c.getDom();
+      if (el.clientWidth !== c.getWidth() || el.clientHeight !== c.getHeight()) {
+        c.resize();
+      }
     }
   }
 
