@@ -5,6 +5,17 @@ import "sync"
 // packs holds the gemms' panel scratch; a pool, because workers may share a thread.
 var packs sync.Pool
 
+// pack takes n floats of scratch from packs (give it back with packs.Put).
+func pack(n int) *[]float32 {
+	p, _ := packs.Get().(*[]float32)
+	if p == nil || cap(*p) < n {
+		s := make([]float32, n)
+		p = &s
+	}
+	*p = (*p)[:n]
+	return p
+}
+
 // gemm sets c = a*b for row-major a (m x k, or stored k x m when aT), b
 // (k x n), c (m x n). It packs
 // b in panels of four columns and a in panels of four rows, so the 4x4

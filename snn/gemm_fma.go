@@ -18,13 +18,8 @@ func gemmFMA(m, n, k int, a []float32, aT bool, b, c []float32) {
 		clear(c[:m*n])
 		return
 	}
-	need := fmaKC*fmaNC + fmaKC*fmaMR + fmaMR*fmaNR
-	p, _ := packs.Get().(*[]float32)
-	if p == nil || cap(*p) < need {
-		s := make([]float32, need)
-		p = &s
-	}
-	buf := (*p)[:need]
+	p := pack(fmaKC*fmaNC + fmaKC*fmaMR + fmaMR*fmaNR)
+	buf := *p
 	pb, pa, tmp := buf[:fmaKC*fmaNC], buf[fmaKC*fmaNC:fmaKC*fmaNC+fmaKC*fmaMR], buf[fmaKC*fmaNC+fmaKC*fmaMR:]
 	for jc := 0; jc < n; jc += fmaNC {
 		nb := min(fmaNC, n-jc)

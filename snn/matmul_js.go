@@ -55,38 +55,25 @@ func matmul(m, n, k int, a []float32, aT bool, b, c []float32) {
 		simdGemm(m, n, k, a, aT, b, c)
 		return
 	}
-	need := k*((m+3)&^3) + k*((n+3)&^3)
-	p, _ := packs.Get().(*[]float32)
-	if p == nil || cap(*p) < need {
-		s := make([]float32, need)
-		p = &s
-	}
-	buf := (*p)[:need]
-	gemm(m, n, k, a, aT, b, c, buf[:k*((m+3)&^3)], buf[k*((m+3)&^3):])
+	na := k * ((m + 3) &^ 3)
+	p := pack(na + k*((n+3)&^3))
+	gemm(m, n, k, a, aT, b, c, (*p)[:na], (*p)[na:])
 	packs.Put(p)
 }
 
 // simdProduct lays a (as rows) and b out in the module's memory, padded to
 // the kernel's 4 rows and 8 columns, and runs gemm, leaving the product there:
-// rows of n8 floats from float offset off, with room for extra floats after
-// it. Nothing in it yields, so no other goroutine meets the module's memory
-// half-written.
-func simdProduct(m, n, k int, a []float32, aT bool, b []float32, extra int) (buf js.Value, off, n8 int) {
+// rows of n8 floats from float offset off; the memory holds extra floats
+// from offset end. Nothing in it yields, so no other goroutine meets the
+// module's memory half-written.
+func simdProduct(m, n, k int, a []float32, aT bool, b []float32, extra int) (buf js.Value, off, n8, end int) {
 	m4 := (m + 3) &^ 3
 	n8 = (n + 7) &^ 7
 	na, nb := m4*k, k*n8
-	p, _ := packs.Get().(*[]float32)
-	if p == nil || cap(*p) < na+nb {
-		s := make([]float32, na+nb)
-		p = &s
-	}
-	sa, sb := (*p)[:na], (*p)[na:na+nb]
+	p := pack(na + nb)
+	sa, sb := (*p)[:na], (*p)[na:]
 	if aT {
-		for q := 0; q < k; q++ {
-			for i, v := range a[q*m : (q+1)*m] {
-				sa[i*k+q] = v
-			}
-		}
+		transpose(sa, a, k, m)
 	} else {
 		copy(sa, a[:m*k])
 	}
@@ -96,15 +83,16 @@ func simdProduct(m, n, k int, a []float32, aT bool, b []float32, extra int) (buf
 		copy(row, b[q*n:(q+1)*n])
 		clear(row[n:])
 	}
-	buf = simdMemory(na + nb + m4*n8 + extra)
-	toSIMD(buf, 0, (*p)[:na+nb])
+	end = na + nb + m4*n8
+	buf = simdMemory(end + extra)
+	toSIMD(buf, 0, *p)
 	packs.Put(p)
 	simd.gemm.Invoke(m4, n8, k, 0, 4*na, 4*(na+nb))
-	return buf, na + nb, n8
+	return buf, na + nb, n8, end
 }
 
 func simdGemm(m, n, k int, a []float32, aT bool, b, c []float32) {
-	buf, off, n8 := simdProduct(m, n, k, a, aT, b, 0)
+	buf, off, n8, _ := simdProduct(m, n, k, a, aT, b, 0)
 	if n8 == n {
 		fromSIMD(buf, off, c[:m*n])
 		return
@@ -124,9 +112,7 @@ func convBackwardSIMD(l *Layer, T int, gout, gin []float32) bool {
 		return false
 	}
 	size := l.In.C * T * l.In.H * l.In.W
-	m4 := (kk + 3) &^ 3
-	buf, off, n8 := simdProduct(kk, n, l.Out.C, l.WT, false, gout, size)
-	g := off + m4*n8
+	buf, off, n8, g := simdProduct(kk, n, l.Out.C, l.WT, false, gout, size)
 	simd.col2im.Invoke(4*off, n8, 4*g, l.In.C, T, l.In.H, l.In.W, l.Out.H, l.Out.W, l.K, l.Stride, l.Pad)
 	fromSIMD(buf, g, gin[:size])
 	return true

@@ -328,36 +328,22 @@ func runJob(set string, progress js.Value) (any, error) {
 		return nil, err
 	}
 	last := time.Time{}
-	done := 0
+	var progressFn func(done, total int, p snn.Progress)
 	if progress.Type() == js.TypeFunction {
-		opt.Progress = func(p snn.Progress) {
+		progressFn = func(done, total int, p snn.Progress) {
 			// A message per layer would flood the page; a few per second tell enough.
 			if now := time.Now(); now.Sub(last) > 100*time.Millisecond {
 				last = now
-				progress.Invoke(done+p.Image, len(idx), p.Layer, p.Phase)
+				progress.Invoke(done, total, p.Layer, p.Phase)
 			}
 		}
 	}
 	t0 := time.Now()
-	var r *snn.Result
-	out := map[string]any{"indices": idx, "labels": []int{}}
+	out := map[string]any{"indices": idx}
 	var labels []int
 	var names []string
 	var pixels []byte
-	for ; done < len(idx); done += runPart {
-		b, err := job.Choose(d, dataName, net, job.Choice{Indices: idx[done:min(done+runPart, len(idx))]}, s.Norm)
-		if err != nil {
-			return nil, err
-		}
-		p, err := net.Run(context.Background(), b.X, b.Labels, opt)
-		if err != nil {
-			return nil, err
-		}
-		if r == nil {
-			r = p
-		} else if r, err = snn.Merge([]*snn.Result{r, p}); err != nil {
-			return nil, err
-		}
+	r, err := job.RunParts(context.Background(), net, d, dataName, idx, runPart, s.Norm, opt, progressFn, func(b *job.Batch) {
 		labels, names = append(labels, b.Labels...), append(names, b.Names...)
 		// Pixels for the thumbnails the page shows (settings.pixels images; -1 all).
 		if per := len(b.Pixels) / len(b.Labels); s.Pixels < 0 || len(pixels) < s.Pixels*per {
@@ -368,6 +354,9 @@ func runJob(set string, progress js.Value) (any, error) {
 			pixels = append(pixels, b.Pixels[:want]...)
 		}
 		out["format"], out["member"] = b.Format, b.Member
+	})
+	if err != nil {
+		return nil, err
 	}
 	if len(names) == 0 {
 		names = nil

@@ -4,6 +4,7 @@
 package job
 
 import (
+	"context"
 	"fmt"
 	"slices"
 
@@ -127,6 +128,47 @@ func Choose(d *Decoded, name string, net *snn.Net, c Choice, norm string) (*Batc
 	bt.Pixels = gather(d.Pixels, idx, sz)
 	bt.X = nm.Normalize(bt.Pixels, d.C, d.H*d.W)
 	return bt, nil
+}
+
+// RunParts runs the images idx of d (named name in messages) on net, at
+// most size at a time, one part after the other (each on every core), and
+// merges the parts' results: the loss and gradients are means over images
+// and snn.Merge weighs each part by its images, so that a run of thousands
+// keeps only one part's normalised images in memory. progress, when set,
+// hears the images done over all parts; each, when set, sees every part's
+// batch after its run. The CLI and the page run all their images this way.
+func RunParts(ctx context.Context, net *snn.Net, d *Decoded, name string, idx []int, size int, norm string, opt snn.Options,
+	progress func(done, total int, p snn.Progress), each func(*Batch)) (*snn.Result, error) {
+	if size < 1 {
+		return nil, fmt.Errorf("parts of %d images: want at least 1", size)
+	}
+	var res *snn.Result
+	for lo := 0; lo < len(idx); lo += size {
+		b, err := Choose(d, name, net, Choice{Indices: idx[lo:min(lo+size, len(idx))]}, norm)
+		if err != nil {
+			return nil, err
+		}
+		o := opt
+		if progress != nil {
+			o.Progress = func(p snn.Progress) { progress(lo+p.Image, len(idx), p) }
+		}
+		r, err := net.Run(ctx, b.X, b.Labels, o)
+		if err != nil {
+			return nil, err
+		}
+		if res == nil {
+			res = r
+		} else if res, err = snn.Merge([]*snn.Result{res, r}); err != nil {
+			return nil, err
+		}
+		if each != nil {
+			each(b)
+		}
+	}
+	if res == nil {
+		return nil, fmt.Errorf("%s: no images chosen", name)
+	}
+	return res, nil
 }
 
 // gather copies the images idx of size sz out of all (a run of consecutive

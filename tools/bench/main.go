@@ -6,7 +6,7 @@
 // and the issue's target for each. `make bench` makes the files first
 // (tools/ref/bench_ref.py) and builds the binaries and the site.
 //
-//	bench -dir ~/.cache/spikegrad-bench -n 32 -wasm-n 4 [-page=false]
+//	bench -dir ~/.cache/spikegrad-bench -n 32 -wasm-n 8 [-pairs 3] [-page=false]
 package main
 
 import (

@@ -155,9 +155,21 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if *fd && len(idx) > *part {
 		return fmt.Errorf("-fd re-runs the whole batch per layer: use at most -batch (%d) images with it", *part)
 	}
-	res, batch, err := runParts(net, d, dataName, idx, *part, *norm, opt, stderr)
+	// More images than a part: one part after another, with a progress bar.
+	var progress func(done, total int, p snn.Progress)
+	bar := progressBar(stderr, len(idx), time.Now())
+	if len(idx) > *part {
+		progress = func(done, _ int, _ snn.Progress) { bar(done) }
+	}
+	var batch *job.Batch // the last part's: the only one when -fd runs
+	res, err := job.RunParts(context.Background(), net, d, dataName, idx, *part, *norm, opt, progress,
+		func(b *job.Batch) { batch = b })
 	if err != nil {
 		return err
+	}
+	if progress != nil {
+		bar(len(idx))
+		fmt.Fprintln(stderr)
 	}
 	if res.Unlabeled > 0 {
 		fmt.Fprintf(stderr, "spikegrad: %d of %d images have no label: their loss and gradients are those of the predicted class\n", res.Unlabeled, res.N)
@@ -192,44 +204,6 @@ func run(args []string, stdout, stderr io.Writer) error {
 		printFD(stdout, fds, res, *fdStep, fdLabels[*lang])
 	}
 	return nil
-}
-
-// runParts runs the images idx of d in parts of at most size images, one
-// after the other, each on every core, and merges their results (the loss
-// and gradients are means over images: snn.Merge weighs each part by its
-// images). Only one part's normalised images are in memory at a time. Many
-// parts draw a progress bar on stderr. It returns the last part's batch: the
-// only one when there is one part.
-func runParts(net *snn.Net, d *job.Decoded, name string, idx []int, size int, norm string, opt snn.Options, stderr io.Writer) (*snn.Result, *job.Batch, error) {
-	var res *snn.Result
-	var b *job.Batch
-	t0 := time.Now()
-	bar := progressBar(stderr, len(idx), t0)
-	for lo := 0; lo < len(idx); lo += size {
-		hi := min(lo+size, len(idx))
-		var err error
-		if b, err = job.Choose(d, name, net, job.Choice{Indices: idx[lo:hi]}, norm); err != nil {
-			return nil, nil, err
-		}
-		o := opt
-		if len(idx) > size {
-			o.Progress = func(p snn.Progress) { bar(lo + p.Image) }
-		}
-		r, err := net.Run(context.Background(), b.X, b.Labels, o)
-		if err != nil {
-			return nil, nil, err
-		}
-		if res == nil {
-			res = r
-		} else if res, err = snn.Merge([]*snn.Result{res, r}); err != nil {
-			return nil, nil, err
-		}
-	}
-	if len(idx) > size {
-		bar(len(idx))
-		fmt.Fprintln(stderr)
-	}
-	return res, b, nil
 }
 
 // progressBar returns a function that redraws, at most ten times a second
