@@ -473,24 +473,18 @@
     return text;
   }
 
-  // loadImages hands several image files to the engine as one batch.
-  async function loadImages(fileList) {
-    if (page.busy || fileList.length === 0) {
+  // loading runs one file load at a time, saying it on the status line and
+  // any refusal in #error.
+  async function loading(name, load) {
+    if (page.busy) {
       return;
-    }
-    if (fileList.length === 1) {
-      return loadFile('batch', fileList[0]);
     }
     page.busy = true;
     updateControls();
     clearError();
-    setState('loading', 'reading', { name: t('nFiles', { n: fileList.length }) });
+    setState('loading', 'reading', { name });
     try {
-      // The Files themselves go to the engines, which read them in slices.
-      const files = Array.from(fileList);
-      const names = files.map((f) => f.webkitRelativePath || f.name);
-      const info = await engine.call('loadBatch', names, files);
-      page.batch = { name: t('nFiles', { n: names.length }), names, files, info };
+      await load();
       setState('ready', 'stateReady');
     } catch (err) {
       if (!(err instanceof Cancelled)) {
@@ -505,42 +499,35 @@
     }
   }
 
-  // loadFile reads a file the user chose and hands it to the engine. kind is
-  // "checkpoint" or "batch".
-  async function loadFile(kind, file) {
-    if (page.busy || !file) {
+  // loadBatch hands the data files (one, or several images) to the engine as
+  // one batch: the Files themselves, which the engines read in slices (a
+  // 170 MB archive is never whole in memory) and every worker shares.
+  function loadBatch(fileList) {
+    const files = Array.from(fileList);
+    if (files.length === 0) {
       return;
     }
-    page.busy = true;
-    updateControls();
-    clearError();
-    setState('loading', 'reading', { name: file.name });
-    try {
-      if (kind === 'checkpoint') {
-        const bytes = new Uint8Array(await file.arrayBuffer());
-        // Kept even when refused: a description may still build it.
-        page.lastCheckpoint = { name: file.name, bytes };
-        const info = await engine.call('loadCheckpoint', file.name, bytes);
-        page.checkpoint = { name: file.name, bytes, info };
-        showDescription(info);
-      } else {
-        // The File itself: the engine reads it in slices (a 170 MB archive
-        // is never whole in memory), and every worker shares it.
-        const info = await engine.call('loadBatch', [file.name], [file]);
-        page.batch = { name: file.name, names: [file.name], files: [file], info };
-      }
-      setState('ready', 'stateReady');
-    } catch (err) {
-      if (!(err instanceof Cancelled)) {
-        showError(err.message);
-        setState('error', 'stateError');
-      }
-    } finally {
-      page.busy = false;
-      updateControls();
-      renderFiles();
-      api.loads++;
+    const names = files.map((f) => f.webkitRelativePath || f.name);
+    const name = files.length === 1 ? files[0].name : t('nFiles', { n: files.length });
+    return loading(name, async () => {
+      const info = await engine.call('loadBatch', names, files);
+      page.batch = { name, names, files, info };
+    });
+  }
+
+  // loadCheckpoint reads a checkpoint the user chose and hands it to the engine.
+  function loadCheckpoint(file) {
+    if (!file) {
+      return;
     }
+    return loading(file.name, async () => {
+      const bytes = new Uint8Array(await file.arrayBuffer());
+      // Kept even when refused: a description may still build it.
+      page.lastCheckpoint = { name: file.name, bytes };
+      const info = await engine.call('loadCheckpoint', file.name, bytes);
+      page.checkpoint = { name: file.name, bytes, info };
+      showDescription(info);
+    });
   }
 
   // showDescription writes the network's architecture description into the
@@ -600,9 +587,9 @@
       const el = $(input);
       el.addEventListener('change', async () => {
         if (kind === 'batch') {
-          await loadImages(Array.from(el.files));
+          await loadBatch(el.files);
         } else {
-          await loadFile(kind, el.files[0]);
+          await loadCheckpoint(el.files[0]);
         }
         el.value = ''; // so that choosing the same file again loads it again
       });
@@ -633,19 +620,19 @@
       const files = Array.from(event.dataTransfer.files);
       if (box) {
         if (box.id === 'ckpt-drop') {
-          await loadFile('checkpoint', files[0]);
+          await loadCheckpoint(files[0]);
         } else {
-          await loadImages(files);
+          await loadBatch(files);
         }
         return;
       }
       const ckpt = files.find((f) => kindOf(f) === 'checkpoint');
       if (ckpt) {
-        await loadFile('checkpoint', ckpt);
+        await loadCheckpoint(ckpt);
       }
       const rest = files.filter((f) => f !== ckpt);
       if (rest.length) {
-        await loadImages(rest);
+        await loadBatch(rest);
       }
     });
   }
