@@ -279,6 +279,10 @@ func newIFPaths(n int) ifPaths {
 //
 // and keeps d_t, all the backward needs (s_t is d_t >= 0).
 func ifForward(l *Layer, T int, in, out, keep []float32, acc *ifPaths) {
+	if spikes, ok := ifForwardSIMD(l, T, in, out, keep); ok {
+		acc.Spikes += float64(spikes)
+		return
+	}
 	hw := l.In.H * l.In.W
 	var spikes int
 	for c := 0; c < l.In.C; c++ {
@@ -318,8 +322,23 @@ func ifForward(l *Layer, T int, in, out, keep []float32, acc *ifPaths) {
 // gd, when not nil, receives g_d (dL/dd) for every neuron and step, laid out
 // as keep: a Detail asks for it, a normal run passes nil.
 func ifBackward(l *Layer, T int, gamma float32, gout, gin, keep, gd []float32, acc *ifPaths) {
-	hw := l.In.H * l.In.W
 	inv := 1 / (gamma * gamma)
+	if gd == nil {
+		if sums, ok := ifBackwardSIMD(l, T, gamma, inv, gout, gin, keep); ok {
+			for c := 0; c < l.In.C; c++ {
+				k := 0
+				if len(l.Thresh) > 1 {
+					k = c
+				}
+				acc.Crossing[k] += sums[4*c]
+				acc.Amplitude[k] += sums[4*c+1]
+				acc.Reset[k] += sums[4*c+2]
+				acc.Init[k] += sums[4*c+3]
+			}
+			return
+		}
+	}
+	hw := l.In.H * l.In.W
 	for c := 0; c < l.In.C; c++ {
 		k := 0
 		th := l.Thresh[0]

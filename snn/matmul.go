@@ -31,5 +31,12 @@ func matmul(m, n, k int, a []float32, aT bool, b, c []float32) {
 // sconvSIMD: natively the sparse forward stays in Go (axpy has its own FMA kernel).
 func sconvSIMD(l *Layer, T int, in, acc []float32) bool { return false }
 
+// ifForwardSIMD and ifBackwardSIMD: natively the IF neurons stay in Go.
+func ifForwardSIMD(l *Layer, T int, in, out, keep []float32) (int, bool) { return 0, false }
+
+func ifBackwardSIMD(l *Layer, T int, gamma, inv float32, gout, gin, keep []float32) ([]float64, bool) {
+	return nil, false
+}
+
 // convBackwardSIMD: natively the product and col2im stay in Go.
 func convBackwardSIMD(l *Layer, T int, gout, gin []float32) bool { return false }

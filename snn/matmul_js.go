@@ -16,9 +16,12 @@ var simdModule []byte
 // simd is that module's instance, made at the first product; ok is false
 // where the host cannot run it (then the Go kernel below runs).
 var simd struct {
-	once                     sync.Once
-	ok                       bool
-	mem, gemm, sconv, col2im js.Value
+	once                                   sync.Once
+	ok                                     bool
+	mem, gemm, sconv, col2im, iffwd, ifbwd js.Value
+	// bytes is the Uint8Array constructor, looked up once: every js.Value
+	// made costs a finalizer, and a run makes views by the thousand.
+	bytes js.Value
 }
 
 func simdInit() {
@@ -31,7 +34,8 @@ func simdInit() {
 	if wa.Type() != js.TypeObject {
 		return
 	}
-	u := js.Global().Get("Uint8Array").New(len(simdModule))
+	simd.bytes = js.Global().Get("Uint8Array")
+	u := simd.bytes.New(len(simdModule))
 	js.CopyBytesToJS(u, simdModule)
 	if !wa.Call("validate", u).Bool() {
 		return
@@ -39,6 +43,7 @@ func simdInit() {
 	inst := wa.Get("Instance").New(wa.Get("Module").New(u), js.ValueOf(map[string]any{}))
 	ex := inst.Get("exports")
 	simd.mem, simd.gemm, simd.sconv, simd.col2im = ex.Get("mem"), ex.Get("gemm"), ex.Get("sconv"), ex.Get("col2im")
+	simd.iffwd, simd.ifbwd = ex.Get("iffwd"), ex.Get("ifbwd")
 	simd.ok = true
 }
 
@@ -137,6 +142,58 @@ func sconvSIMD(l *Layer, T int, in, acc []float32) bool {
 	return true
 }
 
+// ifForwardSIMD is ifForward in the SIMD module, four neurons at a time:
+// the Go loop's numbers bit for bit (TestSIMDRuns). It returns the spikes,
+// or false when the module cannot take the layer (a plane of neurons not a
+// multiple of 4, as after a linear layer).
+func ifForwardSIMD(l *Layer, T int, in, out, keep []float32) (int, bool) {
+	simd.once.Do(simdInit)
+	hw := l.In.H * l.In.W
+	if !simd.ok || hw%4 != 0 {
+		return 0, false
+	}
+	n := l.In.C * T * hw
+	buf := simdMemory(3*n + len(l.Thresh))
+	toSIMD(buf, 0, in[:n])
+	toSIMD(buf, 3*n, l.Thresh)
+	spikes := simd.iffwd.Invoke(0, 4*n, 8*n, 12*n, threshStride(l), l.In.C, T, hw).Int()
+	fromSIMD(buf, n, out[:n])
+	fromSIMD(buf, 2*n, keep[:n])
+	return spikes, true
+}
+
+// ifBackwardSIMD is ifBackward (without a Detail) in the SIMD module, as
+// ifForwardSIMD. It returns each channel's four path sums (crossing,
+// amplitude, reset, init), or false when the module cannot take the layer.
+func ifBackwardSIMD(l *Layer, T int, gamma, inv float32, gout, gin, keep []float32) ([]float64, bool) {
+	simd.once.Do(simdInit)
+	hw := l.In.H * l.In.W
+	if !simd.ok || hw%4 != 0 {
+		return nil, false
+	}
+	n := l.In.C * T * hw
+	at := (3*n + len(l.Thresh) + 1) &^ 1 // the sums, 8-byte aligned
+	sums := make([]float64, 4*l.In.C)
+	buf := simdMemory(at + 2*len(sums))
+	toSIMD(buf, 0, gout[:n])
+	toSIMD(buf, n, keep[:n])
+	toSIMD(buf, 3*n, l.Thresh)
+	simd.ifbwd.Invoke(0, 8*n, 4*n, 12*n, threshStride(l), 4*at, l.In.C, T, hw, gamma, inv)
+	fromSIMD(buf, 2*n, gin[:n])
+	b := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(sums))), 8*len(sums))
+	js.CopyBytesToGo(b, simd.bytes.New(buf, 4*at, len(b)))
+	return sums, true
+}
+
+// threshStride is the byte step between the module's thresholds: 0 for one
+// threshold for the layer, 4 for one per channel.
+func threshStride(l *Layer) int {
+	if len(l.Thresh) > 1 {
+		return 4
+	}
+	return 0
+}
+
 // simdMemory grows the module's memory to hold n floats and returns its
 // buffer (growing detaches the old one).
 func simdMemory(n int) js.Value {
@@ -148,11 +205,11 @@ func simdMemory(n int) js.Value {
 
 // toSIMD and fromSIMD copy floats to and from the module's memory at a float offset.
 func toSIMD(buf js.Value, off int, s []float32) {
-	js.CopyBytesToJS(js.Global().Get("Uint8Array").New(buf, 4*off, 4*len(s)), floatBytes(s))
+	js.CopyBytesToJS(simd.bytes.New(buf, 4*off, 4*len(s)), floatBytes(s))
 }
 
 func fromSIMD(buf js.Value, off int, s []float32) {
-	js.CopyBytesToGo(floatBytes(s), js.Global().Get("Uint8Array").New(buf, 4*off, 4*len(s)))
+	js.CopyBytesToGo(floatBytes(s), simd.bytes.New(buf, 4*off, 4*len(s)))
 }
 
 // floatBytes is s's memory as bytes (both sides of the copy are little-endian).

@@ -204,4 +204,129 @@
         (local.set $ky (i32.add (local.get $ky) (i32.const 1)))
         (br_if $kyloop (i32.lt_s (local.get $ky) (local.get $k))))
       (local.set $ci (i32.add (local.get $ci) (i32.const 1)))
-      (br_if $ciloop (i32.lt_s (local.get $ci) (local.get $cin))))))
+      (br_if $ciloop (i32.lt_s (local.get $ci) (local.get $cin)))))
+  ;; iffwd(in, out, keep, th, ths, C, T, hw): ifForward (snn/layers.go) on
+  ;; C channels of T steps of hw neurons, hw a multiple of 4, four neurons at
+  ;; a time; channel c's threshold is the float at byte th + c*ths (ths 0: one
+  ;; threshold). The same float operations in the same order as the Go loop,
+  ;; a spike's branches as bit selects: the numbers are the Go loop's, bit
+  ;; for bit. Returns the number of spikes.
+  (func (export "iffwd") (param $in i32) (param $out i32) (param $keep i32) (param $th i32) (param $ths i32)
+    (param $C i32) (param $T i32) (param $hw i32) (result i32)
+    (local $c i32) (local $p i32) (local $t i32) (local $i i32) (local $base i32) (local $hwb i32)
+    (local $thv v128) (local $mem v128) (local $d v128) (local $m v128) (local $cnt v128)
+    (local.set $hwb (i32.shl (local.get $hw) (i32.const 2)))
+    (block $cend
+      (loop $cloop
+        (br_if $cend (i32.ge_u (local.get $c) (local.get $C)))
+        (local.set $thv (f32x4.splat (f32.load (i32.add (local.get $th) (i32.mul (local.get $c) (local.get $ths))))))
+        (local.set $p (i32.const 0))
+        (block $pend
+          (loop $ploop
+            (br_if $pend (i32.ge_u (local.get $p) (local.get $hwb)))
+            (local.set $mem (f32x4.mul (f32x4.splat (f32.const 0.5)) (local.get $thv)))
+            (local.set $i (i32.add (local.get $base) (local.get $p)))
+            (local.set $t (i32.const 0))
+            (block $tend
+              (loop $tloop
+                (br_if $tend (i32.ge_u (local.get $t) (local.get $T)))
+                (local.set $mem (f32x4.add (local.get $mem) (v128.load (i32.add (local.get $in) (local.get $i)))))
+                (local.set $d (f32x4.sub (local.get $mem) (local.get $thv)))
+                (v128.store (i32.add (local.get $keep) (local.get $i)) (local.get $d))
+                (local.set $m (f32x4.ge (local.get $d) (v128.const i32x4 0 0 0 0)))
+                (v128.store (i32.add (local.get $out) (local.get $i)) (v128.and (local.get $m) (local.get $thv)))
+                (local.set $mem (v128.bitselect (f32x4.sub (local.get $mem) (local.get $thv)) (local.get $mem) (local.get $m)))
+                (local.set $cnt (i32x4.sub (local.get $cnt) (local.get $m)))
+                (local.set $i (i32.add (local.get $i) (local.get $hwb)))
+                (local.set $t (i32.add (local.get $t) (i32.const 1)))
+                (br $tloop)))
+            (local.set $p (i32.add (local.get $p) (i32.const 16)))
+            (br $ploop)))
+        (local.set $base (i32.add (local.get $base) (i32.mul (local.get $hwb) (local.get $T))))
+        (local.set $c (i32.add (local.get $c) (i32.const 1)))
+        (br $cloop)))
+    (i32.add
+      (i32.add (i32x4.extract_lane 0 (local.get $cnt)) (i32x4.extract_lane 1 (local.get $cnt)))
+      (i32.add (i32x4.extract_lane 2 (local.get $cnt)) (i32x4.extract_lane 3 (local.get $cnt)))))
+
+  ;; ifbwd(gout, gin, keep, th, ths, sums, C, T, hw, gamma, inv): ifBackward
+  ;; (snn/layers.go) without the Detail, laid out as iffwd, four neurons at a
+  ;; time; channel c's path sums (crossing, amplitude, reset, init) go to the
+  ;; four float64 at byte sums + 32c, each added up over the neurons in their
+  ;; order, as the Go loop does: bit for bit its numbers.
+  (func (export "ifbwd") (param $gout i32) (param $gin i32) (param $keep i32) (param $th i32) (param $ths i32)
+    (param $sums i32) (param $C i32) (param $T i32) (param $hw i32) (param $gamma f32) (param $inv f32)
+    (local $c i32) (local $p i32) (local $t i32) (local $i i32) (local $base i32) (local $hwb i32) (local $l i32)
+    (local $thv v128) (local $gv v128) (local $iv v128)
+    (local $gm v128) (local $cr v128) (local $am v128) (local $re v128)
+    (local $d v128) (local $go v128) (local $m v128) (local $a v128) (local $g v128)
+    (local $cross f64) (local $amp f64) (local $reset f64) (local $init f64)
+    (local.set $hwb (i32.shl (local.get $hw) (i32.const 2)))
+    (local.set $gv (f32x4.splat (local.get $gamma)))
+    (local.set $iv (f32x4.splat (local.get $inv)))
+    (block $cend
+      (loop $cloop
+        (br_if $cend (i32.ge_u (local.get $c) (local.get $C)))
+        (local.set $thv (f32x4.splat (f32.load (i32.add (local.get $th) (i32.mul (local.get $c) (local.get $ths))))))
+        (local.set $cross (f64.const 0))
+        (local.set $amp (f64.const 0))
+        (local.set $reset (f64.const 0))
+        (local.set $init (f64.const 0))
+        (local.set $p (i32.const 0))
+        (block $pend
+          (loop $ploop
+            (br_if $pend (i32.ge_u (local.get $p) (local.get $hwb)))
+            (local.set $gm (v128.const i32x4 0 0 0 0))
+            (local.set $cr (v128.const i32x4 0 0 0 0))
+            (local.set $am (v128.const i32x4 0 0 0 0))
+            (local.set $re (v128.const i32x4 0 0 0 0))
+            ;; from the last step back
+            (local.set $i (i32.add (i32.add (local.get $base) (local.get $p))
+              (i32.mul (local.get $hwb) (i32.sub (local.get $T) (i32.const 1)))))
+            (local.set $t (local.get $T))
+            (block $tend
+              (loop $tloop
+                (br_if $tend (i32.eqz (local.get $t)))
+                (local.set $d (v128.load (i32.add (local.get $keep) (local.get $i))))
+                (local.set $go (v128.load (i32.add (local.get $gout) (local.get $i))))
+                (local.set $m (f32x4.ge (local.get $d) (v128.const i32x4 0 0 0 0)))
+                (local.set $am (v128.bitselect (f32x4.add (local.get $am) (local.get $go)) (local.get $am) (local.get $m)))
+                (local.set $re (v128.bitselect (f32x4.sub (local.get $re) (local.get $gm)) (local.get $re) (local.get $m)))
+                (local.set $a (f32x4.sub (local.get $gv) (f32x4.abs (local.get $d))))
+                (local.set $g (v128.and
+                  (f32x4.gt (local.get $a) (v128.const i32x4 0 0 0 0))
+                  (f32x4.mul (f32x4.mul (f32x4.mul (local.get $thv) (f32x4.sub (local.get $go) (local.get $gm))) (local.get $a)) (local.get $iv))))
+                (local.set $cr (f32x4.sub (local.get $cr) (local.get $g)))
+                (local.set $gm (f32x4.add (local.get $gm) (local.get $g)))
+                (v128.store (i32.add (local.get $gin) (local.get $i)) (local.get $gm))
+                (local.set $i (i32.sub (local.get $i) (local.get $hwb)))
+                (local.set $t (i32.sub (local.get $t) (i32.const 1)))
+                (br $tloop)))
+            ;; the four neurons' sums, in their order
+            (local.set $cross (f64.add (local.get $cross) (f64.promote_f32 (f32x4.extract_lane 0 (local.get $cr)))))
+            (local.set $amp (f64.add (local.get $amp) (f64.promote_f32 (f32x4.extract_lane 0 (local.get $am)))))
+            (local.set $reset (f64.add (local.get $reset) (f64.promote_f32 (f32x4.extract_lane 0 (local.get $re)))))
+            (local.set $init (f64.add (local.get $init) (f64.mul (f64.const 0.5) (f64.promote_f32 (f32x4.extract_lane 0 (local.get $gm))))))
+            (local.set $cross (f64.add (local.get $cross) (f64.promote_f32 (f32x4.extract_lane 1 (local.get $cr)))))
+            (local.set $amp (f64.add (local.get $amp) (f64.promote_f32 (f32x4.extract_lane 1 (local.get $am)))))
+            (local.set $reset (f64.add (local.get $reset) (f64.promote_f32 (f32x4.extract_lane 1 (local.get $re)))))
+            (local.set $init (f64.add (local.get $init) (f64.mul (f64.const 0.5) (f64.promote_f32 (f32x4.extract_lane 1 (local.get $gm))))))
+            (local.set $cross (f64.add (local.get $cross) (f64.promote_f32 (f32x4.extract_lane 2 (local.get $cr)))))
+            (local.set $amp (f64.add (local.get $amp) (f64.promote_f32 (f32x4.extract_lane 2 (local.get $am)))))
+            (local.set $reset (f64.add (local.get $reset) (f64.promote_f32 (f32x4.extract_lane 2 (local.get $re)))))
+            (local.set $init (f64.add (local.get $init) (f64.mul (f64.const 0.5) (f64.promote_f32 (f32x4.extract_lane 2 (local.get $gm))))))
+            (local.set $cross (f64.add (local.get $cross) (f64.promote_f32 (f32x4.extract_lane 3 (local.get $cr)))))
+            (local.set $amp (f64.add (local.get $amp) (f64.promote_f32 (f32x4.extract_lane 3 (local.get $am)))))
+            (local.set $reset (f64.add (local.get $reset) (f64.promote_f32 (f32x4.extract_lane 3 (local.get $re)))))
+            (local.set $init (f64.add (local.get $init) (f64.mul (f64.const 0.5) (f64.promote_f32 (f32x4.extract_lane 3 (local.get $gm))))))
+            (local.set $p (i32.add (local.get $p) (i32.const 16)))
+            (br $ploop)))
+        (local.set $l (i32.add (local.get $sums) (i32.shl (local.get $c) (i32.const 5))))
+        (f64.store (local.get $l) (local.get $cross))
+        (f64.store offset=8 (local.get $l) (local.get $amp))
+        (f64.store offset=16 (local.get $l) (local.get $reset))
+        (f64.store offset=24 (local.get $l) (local.get $init))
+        (local.set $base (i32.add (local.get $base) (i32.mul (local.get $hwb) (local.get $T))))
+        (local.set $c (i32.add (local.get $c) (i32.const 1)))
+        (br $cloop))))
+)
