@@ -13,9 +13,10 @@
 //	run(settingsJSON, onProgress)    -> Promise of JSON {result, pred, labels, pixels, classNames,
 //	                                    indices, names, format, member, unlabelled}
 //	charts(resultJSON, lang)         -> JSON {thresh, grad, paths, rate} (ECharts options)
-//	count(settingsJSON)              -> Promise of JSON {images, indices}: how many images a run with these settings takes
 //	merge(resultsJSON)               -> JSON result: the runs of consecutive parts of a batch, joined
-//	                                    (the page splits a run across one worker per core)
+//	                                    (the page splits a run across one worker per core: settings
+//	                                    "part" and "parts" make a run take only its share of the
+//	                                    chosen images; a share of none answers without a result)
 //
 // and, for the teaching views (snn/teach.go), with the run's settings plus
 // "thresh" (every IF layer's thresholds, replacing the checkpoint's) where
@@ -86,8 +87,26 @@ type settings struct {
 	LR       float64     `json:"lr"`
 	Steps    int         `json:"steps"`
 	// Pixels is how many of the run's images to send back as pixels, for
-	// thumbnails (-1, the default: all).
+	// thumbnails (-1, the default: all); of a part's, counted from the first
+	// image of the whole.
 	Pixels int `json:"pixels"`
+	// Part of Parts: the run takes the part-th of parts consecutive shares
+	// of the chosen images (the first len%parts shares one image more).
+	Part  int `json:"part"`
+	Parts int `json:"parts"`
+}
+
+// share is settings s's part of the chosen images idx, and where it starts.
+func share(idx []int, s *settings) ([]int, int) {
+	if s.Parts < 2 {
+		return idx, 0
+	}
+	from := 0
+	for i := range s.Part {
+		from += len(idx)/s.Parts + min(1, max(0, len(idx)%s.Parts-i))
+	}
+	n := len(idx)/s.Parts + min(1, max(0, len(idx)%s.Parts-s.Part))
+	return idx[from : from+n], from
 }
 
 func main() {
@@ -97,7 +116,6 @@ func main() {
 		"loadBatch":      js.FuncOf(async(loadBatch)),
 		"run":            js.FuncOf(async(run)),
 		"charts":         js.FuncOf(guard(charts)),
-		"count":          js.FuncOf(async(count)),
 		"merge":          js.FuncOf(guard(merge)),
 		"forward":        js.FuncOf(async(teach("forward"))),
 		"detail":         js.FuncOf(async(teach("detail"))),
@@ -327,6 +345,19 @@ func runJob(set string, progress js.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if s.Parts > 1 {
+		if s.Part < 0 || s.Part >= s.Parts {
+			return nil, fmt.Errorf("settings: part %d of %d", s.Part, s.Parts)
+		}
+		var from int
+		idx, from = share(idx, &s)
+		if len(idx) == 0 {
+			return map[string]any{"indices": idx}, nil
+		}
+		if s.Pixels >= 0 {
+			s.Pixels = max(0, s.Pixels-from)
+		}
+	}
 	last := time.Time{}
 	var progressFn func(done, total int, p snn.Progress)
 	if progress.Type() == js.TypeFunction {
@@ -431,15 +462,6 @@ func teach(op string) func(args []js.Value) (any, error) {
 		out["seconds"] = time.Since(t0).Seconds()
 		return out, nil
 	}
-}
-
-func count(args []js.Value) (any, error) {
-	s := settings{N: 32, T: 8, L: 4, Gamma: 1, Norm: "auto"}
-	_, _, idx, err := choose(strArg(args, 0), &s)
-	if err != nil {
-		return nil, err
-	}
-	return map[string]any{"images": len(idx), "indices": idx}, nil
 }
 
 func merge(args []js.Value) (any, error) {

@@ -4,6 +4,7 @@ package main
 
 import (
 	"encoding/base64"
+	"fmt"
 	"math"
 	"syscall/js"
 	"testing"
@@ -45,5 +46,53 @@ func TestRunInParts(t *testing.T) {
 	px, _ := base64.StdEncoding.DecodeString(parts["pixels"].(string))
 	if len(px) != 3*3*32*32 {
 		t.Errorf("%d bytes of pixels, want 3 images' (%d)", len(px), 3*3*32*32)
+	}
+}
+
+// TestRunShares: runs with part i of parts take consecutive shares of the
+// chosen images (random ones included), which together are the whole run's,
+// with pixels only for the first images of the whole; a share of none
+// answers without a result.
+func TestRunShares(t *testing.T) {
+	if _, err := loadDemo(nil); err != nil {
+		t.Fatal(err)
+	}
+	run := func(set string) map[string]any {
+		out, err := runJob(set, js.Undefined())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out.(map[string]any)
+	}
+	whole := run(`{"n": 12, "seed": 7}`)
+	var idx []int
+	var results []*snn.Result
+	pixels := 0
+	for i := range 5 {
+		out := run(fmt.Sprintf(`{"n": 12, "seed": 7, "part": %d, "parts": 5, "pixels": 4}`, i))
+		idx = append(idx, out["indices"].([]int)...)
+		results = append(results, out["result"].(*snn.Result))
+		px, _ := base64.StdEncoding.DecodeString(out["pixels"].(string))
+		pixels += len(px)
+	}
+	if fmt.Sprint(idx) != fmt.Sprint(whole["indices"]) {
+		t.Fatalf("the parts took images %v, the whole run %v", idx, whole["indices"])
+	}
+	if pixels != 4*3*32*32 {
+		t.Errorf("the parts sent %d bytes of pixels, want 4 images' (%d)", pixels, 4*3*32*32)
+	}
+	merged, err := snn.Merge(results)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := whole["result"].(*snn.Result)
+	if worst, largest := fixture.GradGap(merged, a); merged.N != 12 || worst > 1e-5*largest {
+		t.Errorf("the parts merged: n %d, worst gradient %.3g of the largest |grad| from the whole run's", merged.N, worst/largest)
+	}
+	if out := run(`{"n": 2, "part": 2, "parts": 3}`); out["result"] != nil || len(out["indices"].([]int)) != 0 {
+		t.Errorf("part 3 of 3 of 2 images: %v, want no images and no result", out)
+	}
+	if _, err := runJob(`{"n": 2, "part": 3, "parts": 3}`, js.Undefined()); err == nil {
+		t.Error("part 4 of 3: no error")
 	}
 }

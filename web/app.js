@@ -182,6 +182,13 @@
         event.preventDefault();
         this.crash(event.message || 'worker error');
       };
+      // The engine's module, compiled once for all workers (web/boot.js).
+      const worker = this.worker;
+      window.spikegradModule.then((module) => worker.postMessage({ module }), (err) => {
+        if (worker === this.worker) {
+          this.crash(err.message);
+        }
+      });
     }
 
     receive(msg) {
@@ -296,7 +303,7 @@
   // run first needs them (a copy of the checkpoint per worker: memory for speed).
   const MAX_WORKERS = 8;
   const helpers = []; // {engine, checkpoint, batch}: what each holds
-  let split = null; // during a split run: {done: [images per worker], total}
+  let split = null; // during a split run: {done, totals}: images done and to do per worker
 
   function workerCount() {
     return Math.max(1, Math.min(navigator.hardwareConcurrency || 1, MAX_WORKERS));
@@ -308,7 +315,8 @@
     return (image, images, layer, phase) => {
       if (split) {
         split.done[i] = image;
-        onProgress(split.done.reduce((a, b) => a + b, 0), split.total, layer, phase);
+        split.totals[i] = images;
+        onProgress(sum(split.done), sum(split.totals), layer, phase);
       } else if (i === 0) {
         onProgress(image, images, layer, phase);
       }
@@ -349,13 +357,12 @@
   }
 
   // runAll runs the settings' images on as many workers as there are cores
-  // and answers as one run's reply would.
+  // and answers as one run's reply would. Each worker takes its share of the
+  // chosen images (settings part and parts), so a random or listed choice
+  // splits as exactly as the first n.
   async function runAll(settings) {
     const t0 = performance.now();
-    const k = Math.min(workerCount(), settings.n);
-    const chosen = k > 1 ? await engine.call('count', JSON.stringify(settings)) : { images: 1 };
-    const images = chosen.images;
-    const parts = Math.min(k, images);
+    const parts = Math.min(workerCount(), settings.indices ? Infinity : settings.n);
     // Pixels come back only for the thumbnails shown (the first MAX_THUMBS).
     if (parts < 2) {
       return engine.call('run', JSON.stringify(Object.assign({}, settings, { pixels: MAX_THUMBS })));
@@ -363,20 +370,13 @@
     addHelpers(parts - 1);
     const engines = [engine].concat(helpers.slice(0, parts - 1).map((h) => h.engine));
     await Promise.all(helpers.slice(0, parts - 1).map(helperReady));
-    split = { done: new Array(parts).fill(0), total: images };
+    // Until a worker says how many images it has, its share of n.
+    split = { done: new Array(parts).fill(0), totals: new Array(parts).fill(Math.ceil(settings.n / parts)) };
     try {
-      // Each part names its images, so that a random or listed choice
-      // splits as exactly as the first n.
-      let from = 0;
-      const outs = await Promise.all(engines.map((eng, i) => {
-        const n = Math.floor(images / parts) + (i < images % parts ? 1 : 0);
-        const part = Object.assign({}, settings, {
-          indices: chosen.indices.slice(from, from + n).join(','), seed: null, pixels: Math.max(0, MAX_THUMBS - from),
-        });
-        from += n;
-        return eng.call('run', JSON.stringify(part));
-      }));
-      const result = await engine.call('merge', JSON.stringify(outs.map((o) => o.result)));
+      const replies = await Promise.all(engines.map((eng, part) =>
+        eng.call('run', JSON.stringify(Object.assign({}, settings, { part, parts, pixels: MAX_THUMBS })))));
+      const outs = replies.filter((o) => o.result); // a share of no images has none
+      const result = outs.length > 1 ? await engine.call('merge', JSON.stringify(outs.map((o) => o.result))) : outs[0].result;
       return Object.assign({}, outs[0], {
         result,
         pred: [].concat(...outs.map((o) => o.pred)),
@@ -386,7 +386,7 @@
         unlabelled: outs.reduce((a, o) => a + o.unlabelled, 0),
         pixels: btoa(outs.map((o) => atob(o.pixels)).join('')),
         seconds: (performance.now() - t0) / 1000,
-        workers: parts,
+        workers: outs.length,
       });
     } finally {
       split = null;
@@ -694,13 +694,16 @@
     bar.removeAttribute('value'); // indeterminate until the first progress
     bar.hidden = false;
     try {
-      const out = await runAll(settings);
+      const [out] = await Promise.all([runAll(settings), loadECharts()]);
       const first = api.timings.demoRun === undefined;
       if (first) {
         api.timings.demoRun = performance.now();
       }
+      // The page's language's chart options first; the other's after the
+      // bars are drawn, for a switch.
       const resultJSON = JSON.stringify(out.result);
-      const [en, zh] = await Promise.all([engine.call('charts', resultJSON, 'en'), engine.call('charts', resultJSON, 'zh')]);
+      const lang = page.lang;
+      const options = await engine.call('charts', resultJSON, lang);
       if (first) {
         api.timings.demoCharts = performance.now();
       }
@@ -709,8 +712,17 @@
       }
       page.output = out;
       page.settings = settings;
-      page.charts = { en, zh };
+      page.charts = { [lang]: options };
       renderResults(false);
+      const other = lang === 'en' ? 'zh' : 'en';
+      engine.call('charts', resultJSON, other).then((o) => {
+        if (seq === runSeq) {
+          page.charts[other] = o;
+          if (page.lang === other) {
+            renderCharts();
+          }
+        }
+      }, () => {});
       // The teaching views draw a moment later, so that the bars show first.
       setTimeout(() => {
         if (seq === runSeq) {
@@ -891,7 +903,7 @@
       if (key === 'paths') {
         // A click on the legend ticks or unticks the path, as the boxes do.
         charts[key].on('legendselectchanged', (event) => {
-          const series = page.charts[page.lang].paths.series;
+          const series = chartOptions().paths.series;
           series.forEach((s, k) => {
             page.paths[PATHS[k]] = event.selected[s.name] !== false;
           });
@@ -902,8 +914,14 @@
     return charts[key];
   }
 
+  // chartOptions are the last run's chart options in the page's language,
+  // or, until the engine has sent those, in the language of the run.
+  function chartOptions() {
+    return page.charts[page.lang] || Object.values(page.charts)[0];
+  }
+
   function renderCharts() {
-    const options = page.charts[page.lang];
+    const options = chartOptions();
     const result = page.output.result;
     chart('thresh').setOption(named(baseOption(options.thresh), 'colThresh'), true);
     chart('grad').setOption(gradOption(options.grad, result), true);
@@ -930,9 +948,9 @@
       return;
     }
     const result = page.output.result;
-    chart('grad').setOption(gradOption(page.charts[page.lang].grad, result), true);
+    chart('grad').setOption(gradOption(chartOptions().grad, result), true);
     if (redrawPaths && hasPaths(result)) {
-      chart('paths').setOption(pathsOption(page.charts[page.lang].paths), true);
+      chart('paths').setOption(pathsOption(chartOptions().paths), true);
     }
     renderTable();
   }
@@ -1181,6 +1199,23 @@
     busy: () => page.busy,
   };
 
+  // loadECharts loads ECharts (1 MB of script) once the engine has started,
+  // so that the page's thread reads it while the workers start, not before
+  // it starts them; the first drawing waits for it.
+  let echartsLoaded = null;
+  function loadECharts() {
+    if (!echartsLoaded) {
+      echartsLoaded = new Promise((resolve, reject) => {
+        const script = document.createElement('script');
+        script.src = 'echarts.min.js';
+        script.onload = resolve;
+        script.onerror = () => reject(new Error('echarts.min.js did not load'));
+        document.head.appendChild(script);
+      });
+    }
+    return echartsLoaded;
+  }
+
   function teachRender(fresh) {
     document.dispatchEvent(new CustomEvent('spikegrad:render', { detail: { fresh } }));
   }
@@ -1211,6 +1246,7 @@
     for (const h of helpers) {
       helperReady(h).catch(() => {});
     }
+    loadECharts().catch(() => {}); // a run says it
     page.busy = true;
     updateControls();
     setState('starting', 'stateStarting');

@@ -1,9 +1,10 @@
 // worker.js: runs the Go engine (spikegrad.wasm) off the page's thread, so the
 // page never freezes while it computes.
 //
-// The page sends {id, op, args} with op one of the engine's functions
-// (loadDemo, loadCheckpoint, loadBatch, run, charts, count, merge, and the teaching views'
-// forward, detail, finiteDiff, descend, which answer Promises as run does). The worker answers
+// The page sends the compiled module first, as {module}, then {id, op, args}
+// with op one of the engine's functions (loadDemo, loadCheckpoint, loadBatch,
+// run, charts, merge, and the teaching views' forward, detail,
+// finiteDiff, descend, which answer Promises as run does). The worker answers
 // {id, json} with the engine's JSON string, which is {"error": "..."} when the
 // call failed, and sends {progress: [image, images, layer, phase]} while a run
 // goes on. The page handles one call at a time and cancels a run by ending
@@ -12,26 +13,22 @@
 
 importScripts('../wasm_exec.js');
 
-const OPS = ['loadDemo', 'loadCheckpoint', 'loadBatch', 'run', 'charts', 'count', 'merge', 'forward', 'detail', 'finiteDiff', 'descend'];
+const OPS = ['loadDemo', 'loadCheckpoint', 'loadBatch', 'run', 'charts', 'merge', 'forward', 'detail', 'finiteDiff', 'descend'];
 
-// The engine, once the wasm module runs. main() sets globalThis.spikegrad and
-// then waits for calls, so go.run's promise never resolves and is not awaited.
+// The engine, once the wasm module runs: the page sends the module it
+// compiled (web/boot.js) as {module} before any call. main() sets
+// globalThis.spikegrad and then waits for calls, so go.run's promise never
+// resolves and is not awaited.
+let gotModule;
+const module = new Promise((resolve) => {
+  gotModule = resolve;
+});
 const engine = (async () => {
   const go = new Go();
   // The Go program ends only when it crashes: tell the page, which restarts us.
   go.exit = (code) => self.postMessage({ exited: code });
-  const response = await fetch('../spikegrad.wasm');
-  if (!response.ok) {
-    throw new Error('spikegrad.wasm: HTTP ' + response.status);
-  }
-  let result;
-  if ((response.headers.get('Content-Type') || '').startsWith('application/wasm')) {
-    result = await WebAssembly.instantiateStreaming(response, go.importObject);
-  } else {
-    // A server that does not know .wasm: compile from the bytes.
-    result = await WebAssembly.instantiate(await response.arrayBuffer(), go.importObject);
-  }
-  go.run(result.instance);
+  const instance = await WebAssembly.instantiate(await module, go.importObject);
+  go.run(instance);
   if (!globalThis.spikegrad) {
     throw new Error('spikegrad.wasm did not start');
   }
@@ -50,6 +47,10 @@ function progress(image, images, layer, phase) {
 }
 
 self.onmessage = async (event) => {
+  if (event.data.module) {
+    gotModule(event.data.module);
+    return;
+  }
   const { id, op, args } = event.data;
   let json;
   try {
