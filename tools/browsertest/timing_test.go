@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -50,6 +51,30 @@ func TestFullVGG16(t *testing.T) {
 			t.Skipf("SPIKEGRAD_BENCH=%s: %v", dir, err)
 		}
 	}
+	// 1. The demo, navigation to bars, in demoRuns fresh browsers (nothing
+	// cached), each first left to finish its own start-up, as a user's
+	// browser has: the page's clock, from navigation to the frame after
+	// the bars are drawn.
+	const demoRuns = 5
+	var demos []float64
+	for i := range demoRuns {
+		t.Run(fmt.Sprintf("demo%d", i+1), func(t *testing.T) {
+			q := startPage(t, 5*time.Minute)
+			settled := settle(q.ctx)
+			if err := chromedp.Do(q.ctx, chromedp.Navigate(q.srv.URL+"/")); err != nil {
+				t.Fatal(err)
+			}
+			waitRun(t, q.ctx, 0, 3*time.Minute)
+			tm := demoTimings(t, q.ctx)
+			demos = append(demos, tm["demoBars"]/1000)
+			t.Logf("demo: bars %.2f s after navigation (engine ready %.2f s, run done %.2f s, chart options %.2f s; chromium settled %.1f s before)",
+				tm["demoBars"]/1000, tm["engineReady"]/1000, tm["demoRun"]/1000, tm["demoCharts"]/1000, settled.Seconds())
+			q.check(t)
+		})
+	}
+	slices.Sort(demos)
+	t.Logf("demo: bars %.2f s after navigation (median of %d fresh browsers; %.2f to %.2f s)", demos[len(demos)/2], len(demos), demos[0], demos[len(demos)-1])
+
 	p := startPage(t, 50*time.Minute)
 	ctx := p.ctx
 
@@ -68,20 +93,10 @@ func TestFullVGG16(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-
-	// 1. The page, up to the demo's bars.
-	start := time.Now()
 	if err := chromedp.Do(ctx, chromedp.Navigate(p.srv.URL+"/")); err != nil {
 		t.Fatal(err)
 	}
 	waitRun(t, ctx, 0, 3*time.Minute)
-	demoWall := time.Since(start)
-	demoBars := evaluate[float64](t, ctx, `window.spikegrad.timings.demoBars`)
-	engineReady := evaluate[float64](t, ctx, `window.spikegrad.timings.engineReady`)
-	demoRun := evaluate[float64](t, ctx, `window.spikegrad.timings.demoRun`)
-	demoCharts := evaluate[float64](t, ctx, `window.spikegrad.timings.demoCharts`)
-	t.Logf("demo: bars %.1f s after navigation (page's clock: engine ready %.1f s, run done %.1f s, chart options %.1f s, bars %.1f s)",
-		demoWall.Seconds(), engineReady/1000, demoRun/1000, demoCharts/1000, demoBars/1000)
 	// A file load would wait behind the demo's teaching detail.
 	t.Logf("demo: the teaching detail ended %.1f s after the bars", waitDetail(t, ctx, 3*time.Minute).Seconds())
 
@@ -162,7 +177,7 @@ func TestFullVGG16(t *testing.T) {
 	sec := func(d time.Duration) string { return fmt.Sprintf("%.1f s", d.Seconds()) }
 	fmt.Fprintf(w, "\t%s\t%s\t%s\n", "page (wasm)", fmt.Sprintf("CLI (native, %d cores)", runtime.NumCPU()), "page/CLI")
 	fmt.Fprintf(w, "wasm size (site/spikegrad.wasm)\t%d B = %.1f MiB\t\t\n", wasm.Size(), float64(wasm.Size())/(1<<20))
-	fmt.Fprintf(w, "page load to demo bars\t%s (page's clock %.1f s)\t\t\n", sec(demoWall), demoBars/1000)
+	fmt.Fprintf(w, "navigation to demo bars, median of %d\t%.2f s (%.2f to %.2f s)\t\t\n", len(demos), demos[len(demos)/2], demos[0], demos[len(demos)-1])
 	fmt.Fprintf(w, "checkpoint load in the page (%.0f MB)\t%s\t\t\n", float64(ckptInfo.Size())/1e6, sec(ckptLoad))
 	for _, r := range runs {
 		fmt.Fprintf(w, "n=%d, T=8 L=4 gamma=1\t%s (engine %s)\t%s\t%.1fx (engine %.1fx)\n",
@@ -322,4 +337,47 @@ func processType(pid int) string {
 		}
 	}
 	return "browser"
+}
+
+// settle waits, up to 20 s, until chromium's processes (Linux's /proc) use
+// less than a tenth of a core over a quarter of a second: a new browser
+// spends its first second on pages of its own (a WebUI renderer), which
+// would otherwise be timed with ours. It returns how long it waited.
+func settle(ctx context.Context) time.Duration {
+	t0 := time.Now()
+	for time.Since(t0) < 20*time.Second {
+		a := chromiumCPU()
+		time.Sleep(250 * time.Millisecond)
+		if chromiumCPU()-a < 0.025 || ctx.Err() != nil {
+			break
+		}
+	}
+	return time.Since(t0)
+}
+
+// chromiumCPU is the CPU seconds used so far by the processes named
+// chromium (their threads included).
+func chromiumCPU() float64 {
+	entries, _ := os.ReadDir("/proc")
+	var total float64
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ... utime stime are fields 14 and 15.
+		s := string(b)
+		i := strings.LastIndexByte(s, ')')
+		if i < 0 || !strings.Contains(s[:i], "(chromium") {
+			continue
+		}
+		f := strings.Fields(s[i+1:])
+		if len(f) < 13 {
+			continue
+		}
+		u, _ := strconv.ParseFloat(f[11], 64)
+		k, _ := strconv.ParseFloat(f[12], 64)
+		total += (u + k) / 100 // clock ticks, USER_HZ 100 on Linux
+	}
+	return total
 }
