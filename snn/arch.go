@@ -2,9 +2,7 @@ package snn
 
 import (
 	"fmt"
-	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/spikegrad/spikegrad/snn/pth"
@@ -44,8 +42,42 @@ type Params map[string]*pth.Tensor
 // ifBuffers are per-IF buffers some forks save; they carry nothing we need.
 var ifBuffers = map[string]bool{"spike_count": true, "time_count": true}
 
-// oldJoin is a ResNet block's IF under its older name (relu, not act).
-var oldJoin = regexp.MustCompile(`^(conv[2-5]_x\.\d+)\.relu\.`)
+// The keys are read by splitting them at their dots, not by regular
+// expressions: in WebAssembly the regexp package's first use is costly
+// (the browser compiles its hot loops a second time, in every worker).
+
+// digits reports whether s is a decimal number, and its value.
+func digits(s string) (int, bool) {
+	if s == "" || len(s) > 9 {
+		return 0, false
+	}
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, false
+		}
+		n = 10*n + int(s[i]-'0')
+	}
+	return n, true
+}
+
+// attr reports whether s is a tensor's name within its module: a-z and _.
+func attr(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if (s[i] < 'a' || s[i] > 'z') && s[i] != '_' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// stage reads a ResNet stage's name, conv2_x .. conv5_x.
+func stage(s string) (int, bool) {
+	if len(s) == len("conv2_x") && strings.HasPrefix(s, "conv") && strings.HasSuffix(s, "_x") && s[4] >= '2' && s[4] <= '5' {
+		return int(s[4] - '0'), true
+	}
+	return 0, false
+}
 
 // NewParams renames `<m>.up` to `<m>.thresh` and a ResNet block's
 // `conv2_x.0.relu` to `conv2_x.0.act` (SEMANTICS.md: report the new names),
@@ -58,7 +90,14 @@ func NewParams(sd *pth.StateDict) Params {
 		if prefix, ok := strings.CutSuffix(k, ".up"); ok {
 			k = prefix + ".thresh"
 		}
-		k = oldJoin.ReplaceAllString(k, "$1.act.")
+		// A ResNet block's IF under its older name (relu, not act).
+		if f := strings.SplitN(k, ".", 4); len(f) == 4 && f[2] == "relu" {
+			if _, ok := stage(f[0]); ok {
+				if _, ok := digits(f[1]); ok {
+					k = f[0] + "." + f[1] + ".act." + f[3]
+				}
+			}
+		}
 		if i := strings.LastIndexByte(k, '.'); i >= 0 && ifBuffers[k[i+1:]] {
 			continue
 		}
@@ -67,10 +106,25 @@ func NewParams(sd *pth.StateDict) Params {
 	return p
 }
 
-var (
-	vggFeature = regexp.MustCompile(`^layer([1-5])\.(\d+)\.([a-z_]+)$`)
-	vggHead    = regexp.MustCompile(`^classifier\.(\d+)\.([a-z_]+)$`)
-)
+// vggKey reads a QCFS VGG key, layer<1-5>.<i>.<attr> or
+// classifier.<i>.<attr> (block 6), and its module's prefix.
+func vggKey(k string) (block, index int, prefix string, ok bool) {
+	f := strings.Split(k, ".")
+	if len(f) != 3 || !attr(f[2]) {
+		return 0, 0, "", false
+	}
+	index, ok = digits(f[1])
+	switch {
+	case !ok:
+	case f[0] == "classifier":
+		block = 6
+	case len(f[0]) == len("layer1") && strings.HasPrefix(f[0], "layer") && f[0][5] >= '1' && f[0][5] <= '5':
+		block = int(f[0][5] - '0')
+	default:
+		ok = false
+	}
+	return block, index, f[0] + "." + f[1], ok
+}
 
 // RecogniseVGG reads a QCFS VGG (layer1..layer5 of conv/BN/IF/Dropout, each
 // ending in AvgPool2d(2), or MaxPool2d(2) when there is no BN, then Flatten/Linear/IF/Dropout/.../Linear) from the
@@ -83,17 +137,8 @@ func RecogniseVGG(p Params) (*Arch, error) {
 	seen := map[string]bool{}
 	var mods []entry
 	for _, k := range sortedKeys(p) {
-		var block, index int
-		var prefix string
-		if m := vggFeature.FindStringSubmatch(k); m != nil {
-			block, _ = strconv.Atoi(m[1])
-			index, _ = strconv.Atoi(m[2])
-			prefix = "layer" + m[1] + "." + m[2]
-		} else if m := vggHead.FindStringSubmatch(k); m != nil {
-			block = 6
-			index, _ = strconv.Atoi(m[1])
-			prefix = "classifier." + m[1]
-		} else {
+		block, index, prefix, ok := vggKey(k)
+		if !ok {
 			return nil, fmt.Errorf("not a QCFS VGG: unexpected key %q", k)
 		}
 		if !seen[prefix] {
@@ -114,7 +159,7 @@ func RecogniseVGG(p Params) (*Arch, error) {
 	// QCFS's VGG without BatchNorm (VGG_woBN) pools by MaxPool2d(2, 2).
 	pool := "maxpool"
 	for k := range p {
-		if vggFeature.MatchString(k) && strings.HasSuffix(k, ".running_mean") {
+		if block, _, _, ok := vggKey(k); ok && block <= 5 && strings.HasSuffix(k, ".running_mean") {
 			pool = "avgpool"
 			break
 		}
@@ -204,11 +249,31 @@ func moduleKind(p Params, prefix string) (string, error) {
 	return "", fmt.Errorf("%s.weight has shape %v, which is not a conv, BatchNorm or Linear weight", prefix, w.Shape)
 }
 
-var (
-	resStem  = regexp.MustCompile(`^conv1\.(\d+)\.([a-z_]+)$`)
-	resBlock = regexp.MustCompile(`^conv([2-5])_x\.(\d+)\.(residual_function\.\d+|shortcut\.\d+|act)\.([a-z_]+)$`)
-	resHead  = regexp.MustCompile(`^fc\.([a-z_]+)$`)
-)
+// resKey reads a QCFS ResNet key: a block's, conv<2-5>_x.<i>.<part>.<attr>
+// with part residual_function.<j>, shortcut.<j> or act (kind "block"); the
+// stem's, conv1.<i>.<attr> (kind "stem", st 0); the head's, fc.<attr>.
+func resKey(k string) (kind string, st, ix int, part string) {
+	f := strings.Split(k, ".")
+	switch {
+	case len(f) == 2 && f[0] == "fc" && attr(f[1]):
+		return "head", 0, 0, ""
+	case len(f) == 3 && f[0] == "conv1" && attr(f[2]):
+		if i, ok := digits(f[1]); ok {
+			return "stem", 0, i, ""
+		}
+	case len(f) == 4 && f[2] == "act" && attr(f[3]), len(f) == 5 && (f[2] == "residual_function" || f[2] == "shortcut") && attr(f[4]):
+		st, ok1 := stage(f[0])
+		ix, ok2 := digits(f[1])
+		if len(f) == 5 {
+			_, ok := digits(f[3])
+			ok2 = ok2 && ok
+		}
+		if ok1 && ok2 {
+			return "block", st, ix, f[2]
+		}
+	}
+	return "", 0, 0, ""
+}
 
 // RecogniseResNet reads a QCFS ResNet (Models/ResNet.py: stem conv1.{0 conv,
 // 1 BN, 2 IF}; stages conv2_x.. of BasicBlocks residual_function.{0 conv,
@@ -226,25 +291,22 @@ func RecogniseResNet(p Params) (*Arch, error) {
 	blocks := map[[2]int]*block{}
 	stem := map[int]bool{}
 	for _, k := range sortedKeys(p) {
-		switch m := resBlock.FindStringSubmatch(k); {
-		case m != nil:
-			st, _ := strconv.Atoi(m[1])
-			ix, _ := strconv.Atoi(m[2])
+		switch kind, st, ix, part := resKey(k); kind {
+		case "block":
 			b := blocks[[2]int{st, ix}]
 			if b == nil {
 				b = &block{stage: st, index: ix}
 				blocks[[2]int{st, ix}] = b
 			}
-			switch {
-			case m[3] == "act":
+			switch part {
+			case "act":
 				b.join = true
-			case strings.HasPrefix(m[3], "shortcut."):
+			case "shortcut":
 				b.short = true
 			}
-		case resStem.MatchString(k):
-			i, _ := strconv.Atoi(resStem.FindStringSubmatch(k)[1])
-			stem[i] = true
-		case resHead.MatchString(k):
+		case "stem":
+			stem[ix] = true
+		case "head":
 		default:
 			return nil, fmt.Errorf("not a QCFS ResNet: unexpected key %q", k)
 		}

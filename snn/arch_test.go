@@ -1,6 +1,8 @@
 package snn
 
 import (
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -58,5 +60,70 @@ func TestThreshMustBePositive(t *testing.T) {
 	p := Params{"fc.weight": tensor(2, 1), "act.thresh": &pth.Tensor{Shape: []int{1}, Data: []float32{0}}, "out.weight": tensor(2, 2)}
 	if _, err := Build(a, p); err == nil || !strings.Contains(err.Error(), "act.thresh") {
 		t.Errorf("error %v", err)
+	}
+}
+
+// TestKeyNames: the key readers accept exactly what these patterns (the
+// readers' spec) match, and read the same numbers and names.
+func TestKeyNames(t *testing.T) {
+	var (
+		vggFeature = regexp.MustCompile(`^layer([1-5])\.(\d+)\.([a-z_]+)$`)
+		vggHead    = regexp.MustCompile(`^classifier\.(\d+)\.([a-z_]+)$`)
+		resStem    = regexp.MustCompile(`^conv1\.(\d+)\.([a-z_]+)$`)
+		resBlock   = regexp.MustCompile(`^conv([2-5])_x\.(\d+)\.(residual_function\.\d+|shortcut\.\d+|act)\.([a-z_]+)$`)
+		resHead    = regexp.MustCompile(`^fc\.([a-z_]+)$`)
+		oldJoin    = regexp.MustCompile(`^(conv[2-5]_x\.\d+)\.relu\.`)
+	)
+	keys := []string{
+		"layer1.0.weight", "layer5.12.running_mean", "layer6.0.weight", "layer0.0.weight", "layer1.x.weight",
+		"layer1.0.Weight", "layer1.0.weight.x", "layer1.0", "layer1..weight", "layer12.0.weight", "layers1.0.weight",
+		"classifier.1.weight", "classifier.7.thresh", "classifier.a.bias", "classifier.1", "classifier.1.up_",
+		"conv1.0.weight", "conv1.2.thresh", "conv1.x.weight", "conv1.0.0.weight",
+		"conv2_x.0.residual_function.0.weight", "conv5_x.1.shortcut.1.running_var", "conv3_x.0.act.thresh",
+		"conv6_x.0.act.thresh", "conv1_x.0.act.thresh", "conv2_x.0.residual_function.x.weight", "conv2_x.0.relu.up",
+		"conv2_x.0.relu.thresh", "conv2_x.a.relu.thresh", "conv2_x.0.relu.", "conv2_x.0.relu", "conv22_x.0.relu.up",
+		"conv2_x.0.shortcut.weight", "conv2_x.0.act.1.thresh", "conv2_x.01.act.thresh",
+		"fc.weight", "fc.bias", "fc.0.weight", "fc", "module.fc.weight", "+1", "layer1.+1.weight", "",
+	}
+	num := func(s string) int {
+		n, _ := strconv.Atoi(s)
+		return n
+	}
+	for _, k := range keys {
+		block, index, prefix, ok := vggKey(k)
+		switch m, h := vggFeature.FindStringSubmatch(k), vggHead.FindStringSubmatch(k); {
+		case m != nil:
+			if !ok || block != num(m[1]) || index != num(m[2]) || prefix != "layer"+m[1]+"."+m[2] {
+				t.Errorf("vggKey(%q) = %d, %d, %q, %v; want %s, %s", k, block, index, prefix, ok, m[1], m[2])
+			}
+		case h != nil:
+			if !ok || block != 6 || index != num(h[1]) || prefix != "classifier."+h[1] {
+				t.Errorf("vggKey(%q) = %d, %d, %q, %v; want 6, %s", k, block, index, prefix, ok, h[1])
+			}
+		case ok:
+			t.Errorf("vggKey(%q) accepts a key the pattern does not", k)
+		}
+		kind, st, ix, part := resKey(k)
+		switch m, s := resBlock.FindStringSubmatch(k), resStem.FindStringSubmatch(k); {
+		case m != nil:
+			if kind != "block" || st != num(m[1]) || ix != num(m[2]) || part != strings.SplitN(m[3], ".", 2)[0] {
+				t.Errorf("resKey(%q) = %q, %d, %d, %q; want block %s, %s, %s", k, kind, st, ix, part, m[1], m[2], m[3])
+			}
+		case s != nil:
+			if kind != "stem" || ix != num(s[1]) {
+				t.Errorf("resKey(%q) = %q, %d; want stem %s", k, kind, ix, s[1])
+			}
+		case resHead.MatchString(k):
+			if kind != "head" {
+				t.Errorf("resKey(%q) = %q, want head", k, kind)
+			}
+		case kind != "":
+			t.Errorf("resKey(%q) = %q, a key the patterns do not accept", k, kind)
+		}
+		p := NewParams(&pth.StateDict{Keys: []string{k}, Tensors: map[string]*pth.Tensor{k: tensor(1)}})
+		want := oldJoin.ReplaceAllString(strings.TrimSuffix(k, ".up")+map[bool]string{true: ".thresh"}[strings.HasSuffix(k, ".up")], "$1.act.")
+		if _, got := p[want]; !got {
+			t.Errorf("NewParams renamed %q to %v, want %q", k, p, want)
+		}
 	}
 }
