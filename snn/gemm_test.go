@@ -27,7 +27,7 @@ func TestGemm(t *testing.T) {
 func checkGemm(t *testing.T, name string, f func(m, n, k int, a []float32, aT bool, b, c []float32)) {
 	rng := rand.New(rand.NewSource(2))
 	for _, s := range [][3]int{{1, 1, 1}, {4, 4, 4}, {5, 7, 3}, {6, 16, 1}, {64, 130, 27}, {3, 9, 100},
-		{13, 1100, 300}, {37, 35, 600}, {7, 17, 0}} {
+		{13, 1100, 300}, {37, 35, 600}, {7, 17, 0}, {512, 8, 512}, {300, 5, 41}} {
 		m, n, k := s[0], s[1], s[2]
 		a, b := make([]float32, m*k), make([]float32, k*n)
 		for i := range a {
@@ -104,6 +104,8 @@ func benchGemm(b *testing.B, m, n, k int, kind string) {
 			gemm(m, n, k, a, false, bb, c, pa, pb)
 		case "fma":
 			gemmFMA(m, n, k, a, false, bb, c)
+		case "matmul":
+			matmul(m, n, k, a, false, bb, c)
 		default:
 			gonum.Implementation{}.Sgemm(blas.NoTrans, blas.NoTrans, m, n, k, 1, a, k, bb, n, 0, c, n)
 		}
@@ -117,6 +119,10 @@ func benchGemm(b *testing.B, m, n, k int, kind string) {
 func BenchmarkGemmOwnL1(b *testing.B)   { benchGemm(b, 576, 8192, 64, "own") }
 func BenchmarkGemmGonumL1(b *testing.B) { benchGemm(b, 576, 8192, 64, "gonum") }
 func BenchmarkGemmFMAL1(b *testing.B)   { benchGemm(b, 576, 8192, 64, "fma") }
+
+// BenchmarkMatmulL1: what the engine calls, the SIMD module's product in
+// WebAssembly (copies in and out included).
+func BenchmarkMatmulL1(b *testing.B)    { benchGemm(b, 576, 8192, 64, "matmul") }
 func BenchmarkGemmOwnL4(b *testing.B)   { benchGemm(b, 4608, 128, 512, "own") }
 func BenchmarkGemmGonumL4(b *testing.B) { benchGemm(b, 4608, 128, 512, "gonum") }
 func BenchmarkGemmFMAL4(b *testing.B)   { benchGemm(b, 4608, 128, 512, "fma") }

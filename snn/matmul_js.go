@@ -97,6 +97,18 @@ func simdProduct(m, n, k int, a []float32, aT bool, b []float32, extra int) (buf
 }
 
 func simdGemm(m, n, k int, a []float32, aT bool, b, c []float32) {
+	if aT && m*k > (m+k)*n {
+		// A transposed a (a linear layer's weights against T columns) is
+		// the larger matrix: make c's transpose, b'a, from a as it is
+		// stored; each number is the same sum in the same order.
+		p := pack(n*k + n*m)
+		bt, ct := (*p)[:n*k], (*p)[n*k:]
+		transpose(bt, b, k, n)
+		simdGemm(n, m, k, bt, false, a, ct)
+		transpose(c, ct, n, m)
+		packs.Put(p)
+		return
+	}
 	buf, off, n8, _ := simdProduct(m, n, k, a, aT, b, 0)
 	if n8 == n {
 		fromSIMD(buf, off, c[:m*n])
