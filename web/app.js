@@ -723,22 +723,19 @@
           }
         }
       }, () => {});
-      // The teaching views draw a moment later, so that the bars show first.
-      setTimeout(() => {
+      // The teaching views draw once the frame with the bars is out.
+      requestAnimationFrame(() => setTimeout(() => {
+        if (first) {
+          api.timings.demoBars = performance.now();
+        }
         if (seq === runSeq) {
           teachRender(true);
         }
-      }, 0);
+      }, 0));
       const meta = Object.assign({}, out);
       delete meta.pixels;
       api.lastResult = out.result;
       api.lastRun = meta;
-      if (first) {
-        // Once the frame with the bars is out.
-        requestAnimationFrame(() => setTimeout(() => {
-          api.timings.demoBars = performance.now();
-        }, 0));
-      }
       setState('done', out.workers > 1 ? 'stateDoneWorkers' : 'stateDone', { seconds: out.seconds.toFixed(1), workers: out.workers });
     } catch (err) {
       if (seq === runSeq && !(err instanceof Cancelled)) {
