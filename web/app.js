@@ -14,6 +14,8 @@
   // The four paths, in the engine's order (snn.GradPaths, the series of the
   // paths chart).
   const PATHS = ['crossing', 'amplitude', 'reset', 'init'];
+  // The four charts of a run, as the page lays them out (#chart-<key>).
+  const CHART_KEYS = ['thresh', 'grad', 'paths', 'rate'];
   const PATH_KEYS = { crossing: 'pathCrossing', amplitude: 'pathAmplitude', reset: 'pathReset', init: 'pathInit' };
   // The colours of snn/chart: positive gradient red, negative blue.
   const POSITIVE = '#d9534f';
@@ -30,7 +32,7 @@
     lastRun: null, // the last run's whole reply, without the pixels
     runs: 0, // runs finished, with a result or an error
     loads: 0, // files handed to the engine, loaded or refused
-    timings: {}, // ms since navigation start: engineReady, demoRun, demoCharts (options made), demoBars (drawn)
+    timings: {}, // ms since navigation start: engineReady, demoRun, demoCharts (options made), demoBars (thresholds and gradients drawn), demoAll (every chart)
     csv: () => tableCSV(),
   };
   window.spikegrad = api;
@@ -713,7 +715,10 @@
       page.output = out;
       page.settings = settings;
       page.charts = { [lang]: options };
-      renderResults(false);
+      // The thresholds' and gradients' bars first; the other charts, the
+      // thumbnails and then the teaching views each after the frame before.
+      const bars = ['thresh', 'grad'];
+      renderResults(false, bars);
       const other = lang === 'en' ? 'zh' : 'en';
       engine.call('charts', resultJSON, other).then((o) => {
         if (seq === runSeq) {
@@ -723,20 +728,29 @@
           }
         }
       }, () => {});
-      // The teaching views draw once the frame with the bars is out.
-      requestAnimationFrame(() => setTimeout(() => {
+      bar.hidden = true;
+      setState('done', out.workers > 1 ? 'stateDoneWorkers' : 'stateDone', { seconds: out.seconds.toFixed(1), workers: out.workers });
+      await new Promise((resolve) => afterFrame(resolve));
+      if (first) {
+        api.timings.demoBars = performance.now();
+      }
+      if (seq !== runSeq) {
+        return;
+      }
+      renderRest(bars);
+      afterFrame(() => {
         if (first) {
-          api.timings.demoBars = performance.now();
+          api.timings.demoAll = performance.now();
         }
         if (seq === runSeq) {
           teachRender(true);
         }
-      }, 0));
+      });
+      // For automation, once every chart is drawn.
       const meta = Object.assign({}, out);
       delete meta.pixels;
       api.lastResult = out.result;
       api.lastRun = meta;
-      setState('done', out.workers > 1 ? 'stateDoneWorkers' : 'stateDone', { seconds: out.seconds.toFixed(1), workers: out.workers });
     } catch (err) {
       if (seq === runSeq && !(err instanceof Cancelled)) {
         showError(err.message);
@@ -805,7 +819,10 @@
 
   // renderResults draws the last run; the teaching views too unless
   // withTeach is false (a new run draws them just after, see run).
-  function renderResults(withTeach = true) {
+  // renderResults draws the last run's results; first, when given, names
+  // the charts to draw now, the others coming with the thumbnails in
+  // renderRest (a new run's bars show a frame sooner).
+  function renderResults(withTeach = true, first = null) {
     const out = page.output;
     const result = out.result;
     $('#results').hidden = false;
@@ -830,12 +847,19 @@
     for (const box of document.querySelectorAll('#path-controls input')) {
       box.checked = page.paths[box.dataset.path];
     }
-    renderCharts();
+    renderCharts(first);
     renderTable();
-    renderThumbs();
+    if (!first) {
+      renderThumbs();
+    }
     if (withTeach) {
       teachRender(false);
     }
+  }
+
+  function renderRest(first) {
+    renderCharts(CHART_KEYS.filter((key) => !first.includes(key)));
+    renderThumbs();
   }
 
   // baseOption copies the engine's options and adds what all four charts
@@ -897,6 +921,11 @@
     return o;
   }
 
+  // afterFrame runs f once the next frame is out.
+  function afterFrame(f) {
+    requestAnimationFrame(() => setTimeout(f, 0));
+  }
+
   function chart(key) {
     if (!charts[key]) {
       charts[key] = echarts.init($('#chart-' + key));
@@ -920,15 +949,23 @@
     return page.charts[page.lang] || Object.values(page.charts)[0];
   }
 
-  function renderCharts() {
+  // renderCharts draws the charts named in keys (all when null).
+  function renderCharts(keys = null) {
     const options = chartOptions();
     const result = page.output.result;
-    chart('thresh').setOption(named(baseOption(options.thresh), 'colThresh'), true);
-    chart('grad').setOption(gradOption(options.grad, result), true);
-    if (hasPaths(result) && options.paths) {
+    const want = (key) => !keys || keys.includes(key);
+    if (want('thresh')) {
+      chart('thresh').setOption(named(baseOption(options.thresh), 'colThresh'), true);
+    }
+    if (want('grad')) {
+      chart('grad').setOption(gradOption(options.grad, result), true);
+    }
+    if (want('paths') && hasPaths(result) && options.paths) {
       chart('paths').setOption(pathsOption(options.paths), true);
     }
-    chart('rate').setOption(named(baseOption(options.rate), 'colRate'), true);
+    if (want('rate')) {
+      chart('rate').setOption(named(baseOption(options.rate), 'colRate'), true);
+    }
     // Only a chart whose box changed size (made while hidden, or the window
     // resized) draws again: a resize is a second full draw.
     for (const c of Object.values(charts)) {

@@ -449,11 +449,12 @@ func evaluate[T any](t *testing.T, ctx context.Context, expr string) T {
 }
 
 // demoTimings waits for the page's clock of the demo (ms from navigation:
-// engineReady, demoRun, demoCharts, demoBars), whose last mark comes a
-// frame after the run's end.
+// engineReady, demoRun, demoCharts, demoBars for the thresholds' and
+// gradients' charts drawn, demoAll for every chart), whose last marks come
+// a frame and two after the run's end.
 func demoTimings(t *testing.T, ctx context.Context) map[string]float64 {
 	t.Helper()
-	tm, err := chromedp.Run(ctx, chromedp.Poll[map[string]float64](`window.spikegrad.timings.demoBars && window.spikegrad.timings`,
+	tm, err := chromedp.Run(ctx, chromedp.Poll[map[string]float64](`window.spikegrad.timings.demoAll && window.spikegrad.timings`,
 		chromedp.WithPollingTimeout(10*time.Second), chromedp.WithPollingInterval(20*time.Millisecond)))
 	if err != nil {
 		t.Fatalf("the demo's timings: %v", err)
