@@ -68,3 +68,59 @@ func TestSIMDIF(t *testing.T) {
 		}
 	}
 }
+
+// TestSIMDConv: the SIMD module's sparse convolution forward gives the Go
+// loop's numbers bit for bit, and its backward (product, then col2im) the Go
+// path's, for strides 1 and 2, paddings and kernels as the networks have.
+func TestSIMDConv(t *testing.T) {
+	simd.once.Do(simdInit)
+	if !simd.ok {
+		t.Skip("no SIMD module")
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	const T = 4
+	// Each big enough for the module (simdMin).
+	for _, c := range []struct{ cin, cout, h, k, stride, pad int }{
+		{3, 8, 9, 3, 1, 1}, {4, 8, 16, 3, 2, 1}, {4, 32, 16, 1, 2, 0}, {3, 8, 13, 7, 2, 3}, {4, 8, 12, 3, 1, 0},
+	} {
+		ho := (c.h+2*c.pad-c.k)/c.stride + 1
+		l := &Layer{Kind: "conv", In: Shape{c.cin, c.h, c.h}, Out: Shape{c.cout, ho, ho}, K: c.k, Stride: c.stride, Pad: c.pad}
+		l.WT, l.B = make([]float32, c.cin*c.k*c.k*c.cout), make([]float32, c.cout)
+		for i := range l.WT {
+			l.WT[i] = float32(rng.NormFloat64())
+		}
+		for i := range l.B {
+			l.B[i] = float32(rng.NormFloat64())
+		}
+		nin, nout := c.cin*T*c.h*c.h, c.cout*T*ho*ho
+		in, gout := make([]float32, nin), make([]float32, nout)
+		for i := range in {
+			if rng.IntN(3) == 0 { // spikes: mostly zeros
+				in[i] = 0.75
+			}
+		}
+		for i := range gout {
+			gout[i] = float32(rng.NormFloat64())
+		}
+		do := func(useSIMD bool) (out, gin []float32) {
+			simd.ok = useSIMD
+			defer func() { simd.ok = true }()
+			out, gin = make([]float32, nout), make([]float32, nin)
+			convForwardSparse(l, T, in, out, make([]float32, nout))
+			convBackward(l, T, gout, gin, make([]float32, c.cin*c.k*c.k*T*ho*ho))
+			return out, gin
+		}
+		wantOut, wantGin := do(false)
+		gotOut, gotGin := do(true)
+		for i := range wantOut {
+			if math.Float32bits(gotOut[i]) != math.Float32bits(wantOut[i]) {
+				t.Fatalf("%+v: forward out[%d] = %v, the Go loop's %v", c, i, gotOut[i], wantOut[i])
+			}
+		}
+		for i := range wantGin {
+			if math.Abs(float64(gotGin[i]-wantGin[i])) > 1e-5*(1+math.Abs(float64(wantGin[i]))) {
+				t.Fatalf("%+v: backward gin[%d] = %v, the Go path's %v", c, i, gotGin[i], wantGin[i])
+			}
+		}
+	}
+}

@@ -111,21 +111,26 @@
                 (local.set $ky (i32.const 0))
                 (loop $kyloop
                   (local.set $oy (i32.sub (i32.add (local.get $iy) (local.get $pad)) (local.get $ky)))
-                  (if (i32.and
-                        (i32.ge_s (local.get $oy) (i32.const 0))
-                        (i32.eqz (i32.rem_s (local.get $oy) (local.get $stride))))
+                  ;; off the output grid: -1; a stride of 1 needs no division
+                  (if (i32.ne (local.get $stride) (i32.const 1))
                     (then
-                      (local.set $oy (i32.div_s (local.get $oy) (local.get $stride)))
+                      (if (i32.rem_s (local.get $oy) (local.get $stride))
+                        (then (local.set $oy (i32.const -1)))
+                        (else (local.set $oy (i32.div_s (local.get $oy) (local.get $stride)))))))
+                  (if (i32.ge_s (local.get $oy) (i32.const 0))
+                    (then
                       (if (i32.lt_s (local.get $oy) (local.get $Ho))
                         (then
                           (local.set $kx (i32.const 0))
                           (loop $kxloop
                             (local.set $ox (i32.sub (i32.add (local.get $ix) (local.get $pad)) (local.get $kx)))
-                            (if (i32.and
-                                  (i32.ge_s (local.get $ox) (i32.const 0))
-                                  (i32.eqz (i32.rem_s (local.get $ox) (local.get $stride))))
+                            (if (i32.ne (local.get $stride) (i32.const 1))
                               (then
-                                (local.set $ox (i32.div_s (local.get $ox) (local.get $stride)))
+                                (if (i32.rem_s (local.get $ox) (local.get $stride))
+                                  (then (local.set $ox (i32.const -1)))
+                                  (else (local.set $ox (i32.div_s (local.get $ox) (local.get $stride)))))))
+                            (if (i32.ge_s (local.get $ox) (i32.const 0))
+                              (then
                                 (if (i32.lt_s (local.get $ox) (local.get $Wo))
                                   (then
                                     ;; wt row (ci, ky, kx), acc row (t, oy, ox)
@@ -164,6 +169,7 @@
     (param $k i32) (param $stride i32) (param $pad i32)
     (local $ci i32) (local $ky i32) (local $kx i32) (local $t i32) (local $oy i32) (local $ox i32)
     (local $iy i32) (local $ix i32) (local $rowp i32) (local $plane i32) (local $s i32) (local $d i32)
+    (local $n i32) (local $src i32)
     (memory.fill (local.get $gin) (i32.const 0)
       (i32.shl (i32.mul (i32.mul (local.get $cin) (local.get $T)) (i32.mul (local.get $H) (local.get $W))) (i32.const 2)))
     (local.set $rowp (local.get $col))
@@ -184,6 +190,34 @@
               (local.set $iy (i32.add (i32.sub (i32.mul (local.get $oy) (local.get $stride)) (local.get $pad)) (local.get $ky)))
               (if (i32.and (i32.ge_s (local.get $iy) (i32.const 0)) (i32.lt_s (local.get $iy) (local.get $H)))
                 (then
+                  (if (i32.eq (local.get $stride) (i32.const 1))
+                    (then
+                      ;; ix = ox - pad + kx: the outputs [ox0, ox1) land in
+                      ;; the row, side by side; four at a time, the same adds
+                      (local.set $ox (select (i32.sub (local.get $pad) (local.get $kx)) (i32.const 0)
+                        (i32.gt_s (i32.sub (local.get $pad) (local.get $kx)) (i32.const 0))))
+                      (local.set $n (i32.sub (local.get $W) (i32.sub (local.get $kx) (local.get $pad))))
+                      (local.set $n (i32.sub (select (local.get $n) (local.get $Wo) (i32.lt_s (local.get $n) (local.get $Wo))) (local.get $ox)))
+                      (local.set $d (i32.add (local.get $plane) (i32.shl (i32.add (i32.mul (local.get $iy) (local.get $W))
+                        (i32.add (local.get $ox) (i32.sub (local.get $kx) (local.get $pad)))) (i32.const 2))))
+                      (local.set $src (i32.add (local.get $s) (i32.shl (i32.add (i32.mul (local.get $oy) (local.get $Wo)) (local.get $ox)) (i32.const 2))))
+                      (block $vend
+                        (loop $vloop
+                          (br_if $vend (i32.lt_s (local.get $n) (i32.const 4)))
+                          (v128.store (local.get $d) (f32x4.add (v128.load (local.get $d)) (v128.load (local.get $src))))
+                          (local.set $d (i32.add (local.get $d) (i32.const 16)))
+                          (local.set $src (i32.add (local.get $src) (i32.const 16)))
+                          (local.set $n (i32.sub (local.get $n) (i32.const 4)))
+                          (br $vloop)))
+                      (block $send
+                        (loop $sloop
+                          (br_if $send (i32.le_s (local.get $n) (i32.const 0)))
+                          (f32.store (local.get $d) (f32.add (f32.load (local.get $d)) (f32.load (local.get $src))))
+                          (local.set $d (i32.add (local.get $d) (i32.const 4)))
+                          (local.set $src (i32.add (local.get $src) (i32.const 4)))
+                          (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+                          (br $sloop))))
+                    (else
                   (local.set $ox (i32.const 0))
                   (loop $oxloop
                     (local.set $ix (i32.add (i32.sub (i32.mul (local.get $ox) (local.get $stride)) (local.get $pad)) (local.get $kx)))
@@ -193,7 +227,7 @@
                         (f32.store (local.get $d) (f32.add (f32.load (local.get $d))
                           (f32.load (i32.add (local.get $s) (i32.shl (i32.add (i32.mul (local.get $oy) (local.get $Wo)) (local.get $ox)) (i32.const 2))))))))
                     (local.set $ox (i32.add (local.get $ox) (i32.const 1)))
-                    (br_if $oxloop (i32.lt_s (local.get $ox) (local.get $Wo))))))
+                    (br_if $oxloop (i32.lt_s (local.get $ox) (local.get $Wo))))))))
               (local.set $oy (i32.add (local.get $oy) (i32.const 1)))
               (br_if $oyloop (i32.lt_s (local.get $oy) (local.get $Ho))))
             (local.set $t (i32.add (local.get $t) (i32.const 1)))
