@@ -168,6 +168,9 @@ func flattenBackward(l *Layer, T int, gout, gin []float32) {
 
 // avgpoolForward averages K x K windows of every (channel, step) plane.
 func avgpoolForward(l *Layer, T int, in, out []float32) {
+	if avgpoolForwardSIMD(l, T, in, out) {
+		return
+	}
 	H, W, Ho, Wo, k := l.In.H, l.In.W, l.Out.H, l.Out.W, l.K
 	inv := 1 / float32(k*k)
 	for pl := 0; pl < l.In.C*T; pl++ {
@@ -189,6 +192,9 @@ func avgpoolForward(l *Layer, T int, in, out []float32) {
 }
 
 func avgpoolBackward(l *Layer, T int, gout, gin []float32) {
+	if avgpoolBackwardSIMD(l, T, gout, gin) {
+		return
+	}
 	H, W, Ho, Wo, k := l.In.H, l.In.W, l.Out.H, l.Out.W, l.K
 	inv := 1 / float32(k*k)
 	clear(gin[:l.In.C*T*H*W])

@@ -38,5 +38,10 @@ func ifBackwardSIMD(l *Layer, T int, gamma, inv float32, gout, gin, keep []float
 	return nil, false
 }
 
+// avgpoolForwardSIMD and avgpoolBackwardSIMD: natively pooling stays in Go.
+func avgpoolForwardSIMD(l *Layer, T int, in, out []float32) bool { return false }
+
+func avgpoolBackwardSIMD(l *Layer, T int, gout, gin []float32) bool { return false }
+
 // convBackwardSIMD: natively the product and col2im stay in Go.
 func convBackwardSIMD(l *Layer, T int, gout, gin []float32) bool { return false }

@@ -16,9 +16,9 @@ var simdModule []byte
 // simd is that module's instance, made at the first product; ok is false
 // where the host cannot run it (then the Go kernel below runs).
 var simd struct {
-	once                                   sync.Once
-	ok                                     bool
-	mem, gemm, sconv, col2im, iffwd, ifbwd js.Value
+	once                                                   sync.Once
+	ok                                                     bool
+	mem, gemm, sconv, col2im, iffwd, ifbwd, pool2, unpool2 js.Value
 	// bytes is the Uint8Array constructor, looked up once: every js.Value
 	// made costs a finalizer, and a run makes views by the thousand.
 	bytes js.Value
@@ -44,6 +44,7 @@ func simdInit() {
 	ex := inst.Get("exports")
 	simd.mem, simd.gemm, simd.sconv, simd.col2im = ex.Get("mem"), ex.Get("gemm"), ex.Get("sconv"), ex.Get("col2im")
 	simd.iffwd, simd.ifbwd = ex.Get("iffwd"), ex.Get("ifbwd")
+	simd.pool2, simd.unpool2 = ex.Get("pool2"), ex.Get("unpool2")
 	simd.ok = true
 }
 
@@ -195,6 +196,40 @@ func ifBackwardSIMD(l *Layer, T int, gamma, inv float32, gout, gin, keep []float
 	b := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(sums))), 8*len(sums))
 	js.CopyBytesToGo(b, simd.bytes.New(buf, 4*at, len(b)))
 	return sums, true
+}
+
+// pool2SIMD says whether the SIMD module takes average pooling layer l:
+// 2x2 windows, stride 2, rows of a multiple of 8 (VGG's larger planes).
+func pool2SIMD(l *Layer) bool {
+	simd.once.Do(simdInit)
+	return simd.ok && l.K == 2 && l.Stride == 2 && l.Pad == 0 && l.In.H%2 == 0 && l.In.W%8 == 0
+}
+
+// avgpoolForwardSIMD is avgpoolForward in the SIMD module, four outputs at
+// a time: the Go loop's numbers bit for bit (TestSIMDPool).
+func avgpoolForwardSIMD(l *Layer, T int, in, out []float32) bool {
+	if !pool2SIMD(l) {
+		return false
+	}
+	nin, nout := l.In.C*T*l.In.H*l.In.W, l.Out.C*T*l.Out.H*l.Out.W
+	buf := simdMemory(nin + nout)
+	toSIMD(buf, 0, in[:nin])
+	simd.pool2.Invoke(0, 4*nin, l.In.C*T, l.In.H, l.In.W, 0.25)
+	fromSIMD(buf, nin, out[:nout])
+	return true
+}
+
+// avgpoolBackwardSIMD is avgpoolBackward in the SIMD module, as avgpoolForwardSIMD.
+func avgpoolBackwardSIMD(l *Layer, T int, gout, gin []float32) bool {
+	if !pool2SIMD(l) {
+		return false
+	}
+	nin, nout := l.In.C*T*l.In.H*l.In.W, l.Out.C*T*l.Out.H*l.Out.W
+	buf := simdMemory(nin + nout)
+	toSIMD(buf, 0, gout[:nout])
+	simd.unpool2.Invoke(0, 4*nout, l.In.C*T, l.In.H, l.In.W, 0.25)
+	fromSIMD(buf, nout, gin[:nin])
+	return true
 }
 
 // threshStride is the byte step between the module's thresholds: 0 for one

@@ -124,3 +124,54 @@ func TestSIMDConv(t *testing.T) {
 		}
 	}
 }
+
+// TestSIMDPool: the SIMD module's 2x2 average pooling, forward and
+// backward, gives the Go loops' numbers bit for bit (signed zeros too).
+func TestSIMDPool(t *testing.T) {
+	simd.once.Do(simdInit)
+	if !simd.ok {
+		t.Skip("no SIMD module")
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	const T = 3
+	for _, hw := range [][2]int{{16, 16}, {8, 8}, {4, 8}, {6, 24}} {
+		l := &Layer{Kind: "avgpool", In: Shape{3, hw[0], hw[1]}, Out: Shape{3, hw[0] / 2, hw[1] / 2}, K: 2, Stride: 2}
+		if !pool2SIMD(l) {
+			t.Fatalf("%v: the module does not take it", hw)
+		}
+		nin, nout := 3*T*hw[0]*hw[1], 3*T*hw[0]*hw[1]/4
+		in, gout := make([]float32, nin), make([]float32, nout)
+		for i := range in {
+			in[i] = float32(rng.NormFloat64())
+			if i%5 == 0 {
+				in[i] = float32(math.Copysign(0, -1))
+			}
+		}
+		for i := range gout {
+			gout[i] = float32(rng.NormFloat64())
+			if i%4 == 0 {
+				gout[i] = float32(math.Copysign(0, -1))
+			}
+		}
+		do := func(useSIMD bool) (out, gin []float32) {
+			simd.ok = useSIMD
+			defer func() { simd.ok = true }()
+			out, gin = make([]float32, nout), make([]float32, nin)
+			avgpoolForward(l, T, in, out)
+			avgpoolBackward(l, T, gout, gin)
+			return out, gin
+		}
+		wantOut, wantGin := do(false)
+		gotOut, gotGin := do(true)
+		for i := range wantOut {
+			if math.Float32bits(gotOut[i]) != math.Float32bits(wantOut[i]) {
+				t.Fatalf("%v: out[%d] = %v, the Go loop's %v", hw, i, gotOut[i], wantOut[i])
+			}
+		}
+		for i := range wantGin {
+			if math.Float32bits(gotGin[i]) != math.Float32bits(wantGin[i]) {
+				t.Fatalf("%v: gin[%d] = %v, the Go loop's %v", hw, i, gotGin[i], wantGin[i])
+			}
+		}
+	}
+}

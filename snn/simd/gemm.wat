@@ -363,4 +363,79 @@
         (local.set $base (i32.add (local.get $base) (i32.mul (local.get $hwb) (local.get $T))))
         (local.set $c (i32.add (local.get $c) (i32.const 1)))
         (br $cloop))))
+
+  ;; pool2(in, out, planes, H, W, inv): avgpoolForward (snn/layers.go) for a
+  ;; 2x2 window, stride 2, W a multiple of 8, four outputs at a time: each
+  ;; output is (((0 + a) + b) + c) + d times inv, as the Go loop adds them.
+  (func (export "pool2") (param $in i32) (param $out i32) (param $planes i32) (param $H i32) (param $W i32) (param $inv f32)
+    (local $r0 i32) (local $r1 i32) (local $o i32) (local $rows i32) (local $x i32) (local $wb i32)
+    (local $a v128) (local $b v128) (local $c v128) (local $d v128) (local $s v128) (local $iv v128)
+    (local.set $wb (i32.shl (local.get $W) (i32.const 2)))
+    (local.set $iv (f32x4.splat (local.get $inv)))
+    (local.set $r0 (local.get $in))
+    (local.set $o (local.get $out))
+    ;; every pair of input rows, over all planes
+    (local.set $rows (i32.mul (local.get $planes) (i32.shr_u (local.get $H) (i32.const 1))))
+    (block $rend
+      (loop $rloop
+        (br_if $rend (i32.eqz (local.get $rows)))
+        (local.set $r1 (i32.add (local.get $r0) (local.get $wb)))
+        (local.set $x (i32.const 0))
+        (block $xend
+          (loop $xloop
+            (br_if $xend (i32.ge_u (local.get $x) (local.get $wb)))
+            (local.set $a (v128.load (i32.add (local.get $r0) (local.get $x))))
+            (local.set $b (v128.load offset=16 (i32.add (local.get $r0) (local.get $x))))
+            (local.set $c (v128.load (i32.add (local.get $r1) (local.get $x))))
+            (local.set $d (v128.load offset=16 (i32.add (local.get $r1) (local.get $x))))
+            (local.set $s (f32x4.add (v128.const i32x4 0 0 0 0)
+              (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $a) (local.get $b))))
+            (local.set $s (f32x4.add (local.get $s)
+              (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $a) (local.get $b))))
+            (local.set $s (f32x4.add (local.get $s)
+              (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $c) (local.get $d))))
+            (local.set $s (f32x4.add (local.get $s)
+              (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $c) (local.get $d))))
+            (v128.store (local.get $o) (f32x4.mul (local.get $s) (local.get $iv)))
+            (local.set $o (i32.add (local.get $o) (i32.const 16)))
+            (local.set $x (i32.add (local.get $x) (i32.const 32)))
+            (br $xloop)))
+        (local.set $r0 (i32.add (local.get $r1) (local.get $wb)))
+        (local.set $rows (i32.sub (local.get $rows) (i32.const 1)))
+        (br $rloop))))
+
+  ;; unpool2(gout, gin, planes, H, W, inv): avgpoolBackward for pool2's
+  ;; layers: each input of a window gets 0 + gout*inv, as the Go loop's
+  ;; cleared gin plus its one add.
+  (func (export "unpool2") (param $gout i32) (param $gin i32) (param $planes i32) (param $H i32) (param $W i32) (param $inv f32)
+    (local $r0 i32) (local $r1 i32) (local $g i32) (local $rows i32) (local $x i32) (local $wb i32)
+    (local $v v128) (local $lo v128) (local $hi v128) (local $iv v128)
+    (local.set $wb (i32.shl (local.get $W) (i32.const 2)))
+    (local.set $iv (f32x4.splat (local.get $inv)))
+    (local.set $r0 (local.get $gin))
+    (local.set $g (local.get $gout))
+    (local.set $rows (i32.mul (local.get $planes) (i32.shr_u (local.get $H) (i32.const 1))))
+    (block $rend
+      (loop $rloop
+        (br_if $rend (i32.eqz (local.get $rows)))
+        (local.set $r1 (i32.add (local.get $r0) (local.get $wb)))
+        (local.set $x (i32.const 0))
+        (block $xend
+          (loop $xloop
+            (br_if $xend (i32.ge_u (local.get $x) (local.get $wb)))
+            (local.set $v (f32x4.mul (v128.load (local.get $g)) (local.get $iv)))
+            (local.set $lo (f32x4.add (v128.const i32x4 0 0 0 0)
+              (i8x16.shuffle 0 1 2 3 0 1 2 3 4 5 6 7 4 5 6 7 (local.get $v) (local.get $v))))
+            (local.set $hi (f32x4.add (v128.const i32x4 0 0 0 0)
+              (i8x16.shuffle 8 9 10 11 8 9 10 11 12 13 14 15 12 13 14 15 (local.get $v) (local.get $v))))
+            (v128.store (i32.add (local.get $r0) (local.get $x)) (local.get $lo))
+            (v128.store offset=16 (i32.add (local.get $r0) (local.get $x)) (local.get $hi))
+            (v128.store (i32.add (local.get $r1) (local.get $x)) (local.get $lo))
+            (v128.store offset=16 (i32.add (local.get $r1) (local.get $x)) (local.get $hi))
+            (local.set $g (i32.add (local.get $g) (i32.const 16)))
+            (local.set $x (i32.add (local.get $x) (i32.const 32)))
+            (br $xloop)))
+        (local.set $r0 (i32.add (local.get $r1) (local.get $wb)))
+        (local.set $rows (i32.sub (local.get $rows) (i32.const 1)))
+        (br $rloop))))
 )
