@@ -120,8 +120,8 @@ func BenchmarkGemmOwnL1(b *testing.B)   { benchGemm(b, 576, 8192, 64, "own") }
 func BenchmarkGemmGonumL1(b *testing.B) { benchGemm(b, 576, 8192, 64, "gonum") }
 func BenchmarkGemmFMAL1(b *testing.B)   { benchGemm(b, 576, 8192, 64, "fma") }
 
-// BenchmarkMatmulL1: what the engine calls, the SIMD module's product in
-// WebAssembly (copies in and out included).
+// BenchmarkMatmulL1: what the engine calls: natively the FMA kernel (or
+// gonum's), in WebAssembly the SIMD module's product, copies included.
 func BenchmarkMatmulL1(b *testing.B)    { benchGemm(b, 576, 8192, 64, "matmul") }
 func BenchmarkGemmOwnL4(b *testing.B)   { benchGemm(b, 4608, 128, 512, "own") }
 func BenchmarkGemmGonumL4(b *testing.B) { benchGemm(b, 4608, 128, 512, "gonum") }

@@ -208,27 +208,20 @@ func pool2SIMD(l *Layer) bool {
 // avgpoolForwardSIMD is avgpoolForward in the SIMD module, four outputs at
 // a time: the Go loop's numbers bit for bit (TestSIMDPool).
 func avgpoolForwardSIMD(l *Layer, T int, in, out []float32) bool {
-	if !pool2SIMD(l) {
-		return false
-	}
-	nin, nout := l.In.C*T*l.In.H*l.In.W, l.Out.C*T*l.Out.H*l.Out.W
-	buf := simdMemory(nin + nout)
-	toSIMD(buf, 0, in[:nin])
-	simd.pool2.Invoke(0, 4*nin, l.In.C*T, l.In.H, l.In.W, 0.25)
-	fromSIMD(buf, nin, out[:nout])
-	return true
+	return pool2SIMD(l) && poolSIMD(simd.pool2, l, T, in[:l.In.C*T*l.In.H*l.In.W], out[:l.Out.C*T*l.Out.H*l.Out.W])
 }
 
 // avgpoolBackwardSIMD is avgpoolBackward in the SIMD module, as avgpoolForwardSIMD.
 func avgpoolBackwardSIMD(l *Layer, T int, gout, gin []float32) bool {
-	if !pool2SIMD(l) {
-		return false
-	}
-	nin, nout := l.In.C*T*l.In.H*l.In.W, l.Out.C*T*l.Out.H*l.Out.W
-	buf := simdMemory(nin + nout)
-	toSIMD(buf, 0, gout[:nout])
-	simd.unpool2.Invoke(0, 4*nout, l.In.C*T, l.In.H, l.In.W, 0.25)
-	fromSIMD(buf, nout, gin[:nin])
+	return pool2SIMD(l) && poolSIMD(simd.unpool2, l, T, gout[:l.Out.C*T*l.Out.H*l.Out.W], gin[:l.In.C*T*l.In.H*l.In.W])
+}
+
+// poolSIMD runs the module's pool2 or unpool2 for layer l from src to dst.
+func poolSIMD(kernel js.Value, l *Layer, T int, src, dst []float32) bool {
+	buf := simdMemory(len(src) + len(dst))
+	toSIMD(buf, 0, src)
+	kernel.Invoke(0, 4*len(src), l.In.C*T, l.In.H, l.In.W, 0.25)
+	fromSIMD(buf, len(src), dst)
 	return true
 }
 

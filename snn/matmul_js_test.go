@@ -1,6 +1,7 @@
 package snn
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"reflect"
@@ -20,10 +21,7 @@ func TestSIMDRuns(t *testing.T) {
 // for bit, with one threshold and one per channel, on inputs that land on
 // the edges (d exactly 0, |d| exactly gamma, signed zeros).
 func TestSIMDIF(t *testing.T) {
-	simd.once.Do(simdInit)
-	if !simd.ok {
-		t.Skip("no SIMD module")
-	}
+	needSIMD(t)
 	const C, T, H, W = 3, 5, 4, 6
 	n := C * T * H * W
 	rng := rand.New(rand.NewPCG(1, 2))
@@ -53,16 +51,10 @@ func TestSIMDIF(t *testing.T) {
 			return r
 		}
 		want, got := do(false), do(true)
-		same := func(what string, a, b []float32) {
-			for i := range a {
-				if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
-					t.Fatalf("%d thresholds: %s[%d] = %v, the Go loop's %v", len(th), what, i, b[i], a[i])
-				}
-			}
-		}
-		same("out", want.out, got.out)
-		same("keep", want.keep, got.keep)
-		same("gin", want.gin, got.gin)
+		what := fmt.Sprintf("%d thresholds", len(th))
+		sameBits(t, what+": out", got.out, want.out)
+		sameBits(t, what+": keep", got.keep, want.keep)
+		sameBits(t, what+": gin", got.gin, want.gin)
 		if !reflect.DeepEqual(want.acc, got.acc) {
 			t.Fatalf("%d thresholds: paths %+v, the Go loop's %+v", len(th), got.acc, want.acc)
 		}
@@ -73,10 +65,7 @@ func TestSIMDIF(t *testing.T) {
 // loop's numbers bit for bit, and its backward (product, then col2im) the Go
 // path's, for strides 1 and 2, paddings and kernels as the networks have.
 func TestSIMDConv(t *testing.T) {
-	simd.once.Do(simdInit)
-	if !simd.ok {
-		t.Skip("no SIMD module")
-	}
+	needSIMD(t)
 	rng := rand.New(rand.NewPCG(3, 4))
 	const T = 4
 	// Each big enough for the module (simdMin).
@@ -112,11 +101,7 @@ func TestSIMDConv(t *testing.T) {
 		}
 		wantOut, wantGin := do(false)
 		gotOut, gotGin := do(true)
-		for i := range wantOut {
-			if math.Float32bits(gotOut[i]) != math.Float32bits(wantOut[i]) {
-				t.Fatalf("%+v: forward out[%d] = %v, the Go loop's %v", c, i, gotOut[i], wantOut[i])
-			}
-		}
+		sameBits(t, fmt.Sprintf("%+v: forward out", c), gotOut, wantOut)
 		for i := range wantGin {
 			if math.Abs(float64(gotGin[i]-wantGin[i])) > 1e-5*(1+math.Abs(float64(wantGin[i]))) {
 				t.Fatalf("%+v: backward gin[%d] = %v, the Go path's %v", c, i, gotGin[i], wantGin[i])
@@ -128,10 +113,7 @@ func TestSIMDConv(t *testing.T) {
 // TestSIMDPool: the SIMD module's 2x2 average pooling, forward and
 // backward, gives the Go loops' numbers bit for bit (signed zeros too).
 func TestSIMDPool(t *testing.T) {
-	simd.once.Do(simdInit)
-	if !simd.ok {
-		t.Skip("no SIMD module")
-	}
+	needSIMD(t)
 	rng := rand.New(rand.NewPCG(5, 6))
 	const T = 3
 	for _, hw := range [][2]int{{16, 16}, {8, 8}, {4, 8}, {6, 24}} {
@@ -163,15 +145,26 @@ func TestSIMDPool(t *testing.T) {
 		}
 		wantOut, wantGin := do(false)
 		gotOut, gotGin := do(true)
-		for i := range wantOut {
-			if math.Float32bits(gotOut[i]) != math.Float32bits(wantOut[i]) {
-				t.Fatalf("%v: out[%d] = %v, the Go loop's %v", hw, i, gotOut[i], wantOut[i])
-			}
+		sameBits(t, fmt.Sprintf("%v: out", hw), gotOut, wantOut)
+		sameBits(t, fmt.Sprintf("%v: gin", hw), gotGin, wantGin)
+	}
+}
+
+// sameBits fails t where got differs from the Go loop's want in any bit.
+func sameBits(t *testing.T, what string, got, want []float32) {
+	t.Helper()
+	for i := range want {
+		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+			t.Fatalf("%s[%d] = %v, the Go loop's %v", what, i, got[i], want[i])
 		}
-		for i := range wantGin {
-			if math.Float32bits(gotGin[i]) != math.Float32bits(wantGin[i]) {
-				t.Fatalf("%v: gin[%d] = %v, the Go loop's %v", hw, i, gotGin[i], wantGin[i])
-			}
-		}
+	}
+}
+
+// needSIMD skips t where the SIMD module does not run.
+func needSIMD(t *testing.T) {
+	t.Helper()
+	simd.once.Do(simdInit)
+	if !simd.ok {
+		t.Skip("no SIMD module")
 	}
 }

@@ -13,19 +13,24 @@ import (
 	"github.com/spikegrad/spikegrad/snn/fixture"
 )
 
-// TestRunInParts: a run taken in parts (as a run of thousands of images is)
-// gives the one-part run's numbers, and pixels only for the images asked.
-func TestRunInParts(t *testing.T) {
+// demoRunner loads the demo and returns a function that runs settings on it.
+func demoRunner(t *testing.T) func(set string) map[string]any {
 	if _, err := loadDemo(nil); err != nil {
 		t.Fatal(err)
 	}
-	run := func(set string) map[string]any {
+	return func(set string) map[string]any {
 		out, err := runJob(set, js.Undefined())
 		if err != nil {
 			t.Fatal(err)
 		}
 		return out.(map[string]any)
 	}
+}
+
+// TestRunInParts: a run taken in parts (as a run of thousands of images is)
+// gives the one-part run's numbers, and pixels only for the images asked.
+func TestRunInParts(t *testing.T) {
+	run := demoRunner(t)
 	whole := run(`{"n": 12}`)
 	defer func(p int) { runPart = p }(runPart)
 	runPart = 5
@@ -54,16 +59,7 @@ func TestRunInParts(t *testing.T) {
 // with pixels only for the first images of the whole; a share of none
 // answers without a result.
 func TestRunShares(t *testing.T) {
-	if _, err := loadDemo(nil); err != nil {
-		t.Fatal(err)
-	}
-	run := func(set string) map[string]any {
-		out, err := runJob(set, js.Undefined())
-		if err != nil {
-			t.Fatal(err)
-		}
-		return out.(map[string]any)
-	}
+	run := demoRunner(t)
 	whole := run(`{"n": 12, "seed": 7}`)
 	var idx []int
 	var results []*snn.Result
