@@ -7,7 +7,7 @@
 // the one-line message in #error. The state is "running" during a run and
 // "starting", "loading", "ready" or "cancelled" otherwise. The counters
 // window.spikegrad.runs and .loads go up by one when a run or a file load
-// ends, however it ends.
+// ends, however it ends (a run, once all its charts are drawn).
 'use strict';
 
 (function () {
@@ -728,6 +728,10 @@
           }
         }
       }, () => {});
+      const meta = Object.assign({}, out);
+      delete meta.pixels;
+      api.lastResult = out.result;
+      api.lastRun = meta;
       bar.hidden = true;
       setState('done', out.workers > 1 ? 'stateDoneWorkers' : 'stateDone', { seconds: out.seconds.toFixed(1), workers: out.workers });
       await new Promise((resolve) => afterFrame(resolve));
@@ -746,11 +750,6 @@
           teachRender(true);
         }
       });
-      // For automation, once every chart is drawn.
-      const meta = Object.assign({}, out);
-      delete meta.pixels;
-      api.lastResult = out.result;
-      api.lastRun = meta;
     } catch (err) {
       if (seq === runSeq && !(err instanceof Cancelled)) {
         showError(err.message);
