@@ -48,6 +48,12 @@ func simdInit() {
 	simd.ok = true
 }
 
+// simdReady starts the module at the first call and says whether it runs.
+func simdReady() bool {
+	simd.once.Do(simdInit)
+	return simd.ok
+}
+
 // simdMin is the smallest product (m*n*k) worth the copies into the module.
 const simdMin = 1 << 15
 
@@ -56,8 +62,7 @@ const simdMin = 1 << 15
 // under node, BenchmarkGemm*), else in our packed 4x4 kernel, which beat
 // gonum's pure-Go loops in WebAssembly.
 func matmul(m, n, k int, a []float32, aT bool, b, c []float32) {
-	simd.once.Do(simdInit)
-	if simd.ok && k > 0 && m*n*k >= simdMin {
+	if simdReady() && k > 0 && m*n*k >= simdMin {
 		simdGemm(m, n, k, a, aT, b, c)
 		return
 	}
@@ -124,12 +129,11 @@ func simdGemm(m, n, k int, a []float32, aT bool, b, c []float32) {
 // col2im on it there, so that only the input's gradient (K*K times smaller
 // than the product) is copied back. False when the module cannot take it.
 func convBackwardSIMD(l *Layer, T int, gout, gin []float32) bool {
-	simd.once.Do(simdInit)
 	n, kk := T*l.Out.H*l.Out.W, l.In.C*l.K*l.K
-	if !simd.ok || kk*n*l.Out.C < simdMin {
+	if !simdReady() || kk*n*l.Out.C < simdMin {
 		return false
 	}
-	size := l.In.C * T * l.In.H * l.In.W
+	size := T * l.In.Size()
 	buf, off, n8, g := simdProduct(kk, n, l.Out.C, l.WT, false, gout, size)
 	simd.col2im.Invoke(4*off, n8, 4*g, l.In.C, T, l.In.H, l.In.W, l.Out.H, l.Out.W, l.K, l.Stride, l.Pad)
 	fromSIMD(buf, g, gin[:size])
@@ -140,12 +144,11 @@ func convBackwardSIMD(l *Layer, T int, gout, gin []float32) bool {
 // in the SIMD module: the Go loop spends its time in axpy, four floats at a
 // time there. False when the module cannot take it.
 func sconvSIMD(l *Layer, T int, in, acc []float32) bool {
-	simd.once.Do(simdInit)
 	C := l.Out.C
-	if !simd.ok || C%4 != 0 {
+	if !simdReady() || C%4 != 0 {
 		return false
 	}
-	nin, nw, nacc := l.In.C*T*l.In.H*l.In.W, len(l.WT), T*l.Out.H*l.Out.W*C
+	nin, nw, nacc := T*l.In.Size(), len(l.WT), T*l.Out.Size()
 	buf := simdMemory(nin + nw + nacc)
 	toSIMD(buf, 0, in[:nin])
 	toSIMD(buf, nin, l.WT)
@@ -156,13 +159,12 @@ func sconvSIMD(l *Layer, T int, in, acc []float32) bool {
 }
 
 // ifForwardSIMD is ifForward in the SIMD module, four neurons at a time:
-// the Go loop's numbers bit for bit (TestSIMDRuns). It returns the spikes,
+// the Go loop's numbers bit for bit (TestSIMDIF). It returns the spikes,
 // or false when the module cannot take the layer (a plane of neurons not a
 // multiple of 4, as after a linear layer).
 func ifForwardSIMD(l *Layer, T int, in, out, keep []float32) (int, bool) {
-	simd.once.Do(simdInit)
 	hw := l.In.H * l.In.W
-	if !simd.ok || hw%4 != 0 {
+	if !simdReady() || hw%4 != 0 {
 		return 0, false
 	}
 	n := l.In.C * T * hw
@@ -179,9 +181,8 @@ func ifForwardSIMD(l *Layer, T int, in, out, keep []float32) (int, bool) {
 // ifForwardSIMD. It returns each channel's four path sums (crossing,
 // amplitude, reset, init), or false when the module cannot take the layer.
 func ifBackwardSIMD(l *Layer, T int, gamma, inv float32, gout, gin, keep []float32) ([]float64, bool) {
-	simd.once.Do(simdInit)
 	hw := l.In.H * l.In.W
-	if !simd.ok || hw%4 != 0 {
+	if !simdReady() || hw%4 != 0 {
 		return nil, false
 	}
 	n := l.In.C * T * hw
@@ -201,19 +202,18 @@ func ifBackwardSIMD(l *Layer, T int, gamma, inv float32, gout, gin, keep []float
 // pool2SIMD says whether the SIMD module takes average pooling layer l:
 // 2x2 windows, stride 2, rows of a multiple of 8 (VGG's larger planes).
 func pool2SIMD(l *Layer) bool {
-	simd.once.Do(simdInit)
-	return simd.ok && l.K == 2 && l.Stride == 2 && l.Pad == 0 && l.In.H%2 == 0 && l.In.W%8 == 0
+	return simdReady() && l.K == 2 && l.Stride == 2 && l.Pad == 0 && l.In.H%2 == 0 && l.In.W%8 == 0
 }
 
 // avgpoolForwardSIMD is avgpoolForward in the SIMD module, four outputs at
 // a time: the Go loop's numbers bit for bit (TestSIMDPool).
 func avgpoolForwardSIMD(l *Layer, T int, in, out []float32) bool {
-	return pool2SIMD(l) && poolSIMD(simd.pool2, l, T, in[:l.In.C*T*l.In.H*l.In.W], out[:l.Out.C*T*l.Out.H*l.Out.W])
+	return pool2SIMD(l) && poolSIMD(simd.pool2, l, T, in[:T*l.In.Size()], out[:T*l.Out.Size()])
 }
 
 // avgpoolBackwardSIMD is avgpoolBackward in the SIMD module, as avgpoolForwardSIMD.
 func avgpoolBackwardSIMD(l *Layer, T int, gout, gin []float32) bool {
-	return pool2SIMD(l) && poolSIMD(simd.unpool2, l, T, gout[:l.Out.C*T*l.Out.H*l.Out.W], gin[:l.In.C*T*l.In.H*l.In.W])
+	return pool2SIMD(l) && poolSIMD(simd.unpool2, l, T, gout[:T*l.Out.Size()], gin[:T*l.In.Size()])
 }
 
 // poolSIMD runs the module's pool2 or unpool2 for layer l from src to dst.

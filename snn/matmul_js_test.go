@@ -11,8 +11,7 @@ import (
 // TestSIMDRuns: node and browsers run WebAssembly SIMD, so the products go
 // through the SIMD module there (TestGemm checks them through matmul).
 func TestSIMDRuns(t *testing.T) {
-	simd.once.Do(simdInit)
-	if !simd.ok {
+	if !simdReady() {
 		t.Fatal("the WebAssembly SIMD module did not start: products fall back to the Go kernel")
 	}
 }
@@ -163,8 +162,7 @@ func sameBits(t *testing.T, what string, got, want []float32) {
 // needSIMD skips t where the SIMD module does not run.
 func needSIMD(t *testing.T) {
 	t.Helper()
-	simd.once.Do(simdInit)
-	if !simd.ok {
+	if !simdReady() {
 		t.Skip("no SIMD module")
 	}
 }
