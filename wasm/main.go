@@ -101,11 +101,12 @@ func share(idx []int, s *settings) ([]int, int) {
 	if s.Parts < 2 {
 		return idx, 0
 	}
-	from := 0
-	for i := range s.Part {
-		from += len(idx)/s.Parts + min(1, max(0, len(idx)%s.Parts-i))
+	q, r := len(idx)/s.Parts, len(idx)%s.Parts
+	from := s.Part*q + min(s.Part, r) // the shares before: r of them one longer
+	n := q
+	if s.Part < r {
+		n++
 	}
-	n := len(idx)/s.Parts + min(1, max(0, len(idx)%s.Parts-s.Part))
 	return idx[from : from+n], from
 }
 
