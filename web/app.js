@@ -816,11 +816,10 @@
     return 'descentNone';
   }
 
-  // renderResults draws the last run; the teaching views too unless
-  // withTeach is false (a new run draws them just after, see run).
-  // renderResults draws the last run's results; first, when given, names
-  // the charts to draw now, the others coming with the thumbnails in
-  // renderRest (a new run's bars show a frame sooner).
+  // renderResults draws the last run's results; the teaching views too
+  // unless withTeach is false (a new run draws them later, see run). first,
+  // when given, names the charts to draw now, the others coming with the
+  // thumbnails in renderRest (a new run's bars show a frame sooner).
   function renderResults(withTeach = true, first = null) {
     const out = page.output;
     const result = out.result;
