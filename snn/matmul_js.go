@@ -2,6 +2,7 @@ package snn
 
 import (
 	_ "embed"
+	"runtime"
 	"sync"
 	"syscall/js"
 	"unsafe"
@@ -16,12 +17,9 @@ var simdModule []byte
 // simd is that module's instance, made at the first product; ok is false
 // where the host cannot run it (then the Go kernel below runs).
 var simd struct {
-	once                                                   sync.Once
-	ok                                                     bool
-	mem, gemm, sconv, col2im, iffwd, ifbwd, pool2, unpool2 js.Value
-	// bytes is the Uint8Array constructor, looked up once: every js.Value
-	// made costs a finalizer, and a run makes views by the thousand.
-	bytes js.Value
+	once                                              sync.Once
+	ok                                                bool
+	gemm, sconv, col2im, iffwd, ifbwd, pool2, unpool2 js.Value
 }
 
 func simdInit() {
@@ -31,21 +29,57 @@ func simdInit() {
 		}
 	}()
 	wa := js.Global().Get("WebAssembly")
-	if wa.Type() != js.TypeObject {
+	mem := goMemory()
+	if wa.Type() != js.TypeObject || mem.Type() != js.TypeObject || !mem.InstanceOf(wa.Get("Memory")) || !isGoMemory(mem) {
 		return
 	}
-	simd.bytes = js.Global().Get("Uint8Array")
-	u := simd.bytes.New(len(simdModule))
+	u := js.Global().Get("Uint8Array").New(len(simdModule))
 	js.CopyBytesToJS(u, simdModule)
 	if !wa.Call("validate", u).Bool() {
 		return
 	}
-	inst := wa.Get("Instance").New(wa.Get("Module").New(u), js.ValueOf(map[string]any{}))
-	ex := inst.Get("exports")
-	simd.mem, simd.gemm, simd.sconv, simd.col2im = ex.Get("mem"), ex.Get("gemm"), ex.Get("sconv"), ex.Get("col2im")
+	imports := js.ValueOf(map[string]any{"go": map[string]any{"mem": mem}})
+	ex := wa.Get("Instance").New(wa.Get("Module").New(u), imports).Get("exports")
+	simd.gemm, simd.sconv, simd.col2im = ex.Get("gemm"), ex.Get("sconv"), ex.Get("col2im")
 	simd.iffwd, simd.ifbwd = ex.Get("iffwd"), ex.Get("ifbwd")
 	simd.pool2, simd.unpool2 = ex.Get("pool2"), ex.Get("unpool2")
 	simd.ok = true
+}
+
+// goMemory is this program's linear memory, the WebAssembly.Memory that
+// wasm_exec.js's Go object holds as _inst.exports.mem. syscall/js keeps that
+// object as its predefined value 6 (jsGo) and does not export it; this is
+// the same Value, made as the package's predefValue makes it. isGoMemory
+// checks that what it found is this memory.
+func goMemory() js.Value {
+	var v js.Value
+	const nanHead, typeFlagObject, jsGo = 0x7FF80000, 1, 6
+	*(*uint64)(unsafe.Pointer(&v)) = (nanHead|typeFlagObject)<<32 | jsGo
+	if inst := v.Get("_inst"); inst.Type() == js.TypeObject {
+		return inst.Get("exports").Get("mem")
+	}
+	return js.Undefined()
+}
+
+// isGoMemory says whether mem holds, at a Go slice's address, that slice.
+func isGoMemory(mem js.Value) bool {
+	probe := []byte("spikegrad memory probe")
+	got := make([]byte, len(probe))
+	js.CopyBytesToGo(got, js.Global().Get("Uint8Array").New(mem.Get("buffer"), addr(probe), len(probe)))
+	return string(got) == string(probe)
+}
+
+// simdSink keeps the last slice given to the module: every slice whose
+// address is taken (addr) leaks to it, so the compiler allocates it on the
+// heap, where it does not move, never on a goroutine's stack, which moves
+// when it grows.
+var simdSink unsafe.Pointer
+
+// addr is s's address in the Go program's memory, for the module's kernels;
+// the caller keeps s alive across the call.
+func addr[E any](s []E) int {
+	simdSink = unsafe.Pointer(unsafe.SliceData(s))
+	return int(uintptr(simdSink))
 }
 
 // simdReady starts the module at the first call and says whether it runs.
@@ -72,34 +106,49 @@ func matmul(m, n, k int, a []float32, aT bool, b, c []float32) {
 	packs.Put(p)
 }
 
-// simdProduct lays a (as rows) and b out in the module's memory, padded to
-// the kernel's 4 rows and 8 columns, and runs gemm, leaving the product there:
-// rows of n8 floats from float offset off; the memory holds extra floats
-// from offset end. Nothing in it yields, so no other goroutine meets the
-// module's memory half-written.
-func simdProduct(m, n, k int, a []float32, aT bool, b []float32, extra int) (buf js.Value, off, n8, end int) {
+// simdProduct runs the module's gemm for a*b (see matmul): a and b padded
+// to the kernel's 4 rows and 8 columns in p where they are not already (else
+// read in place), the product c, rows of n8 floats, in dst when it is the
+// whole of it, else in p. Give p back with packs.Put once c is read.
+func simdProduct(m, n, k int, a []float32, aT bool, b, dst []float32) (p *[]float32, c []float32, n8 int) {
 	m4 := (m + 3) &^ 3
 	n8 = (n + 7) &^ 7
-	na, nb := m4*k, k*n8
-	p := pack(na + nb)
-	sa, sb := (*p)[:na], (*p)[na:]
-	if aT {
-		transpose(sa, a, k, m)
-	} else {
-		copy(sa, a[:m*k])
+	na, nb, nc := m4*k, k*n8, m4*n8
+	if !aT && m4 == m {
+		na = 0
 	}
-	clear(sa[m*k:])
-	for q := 0; q < k; q++ {
-		row := sb[q*n8 : (q+1)*n8]
-		copy(row, b[q*n:(q+1)*n])
-		clear(row[n:])
+	if n8 == n {
+		nb = 0
 	}
-	end = na + nb + m4*n8
-	buf = simdMemory(end + extra)
-	toSIMD(buf, 0, *p)
-	packs.Put(p)
-	simd.gemm.Invoke(m4, n8, k, 0, 4*na, 4*(na+nb))
-	return buf, na + nb, n8, end
+	if n8 == n && len(dst) >= nc {
+		nc = 0
+	}
+	p = pack(na + nb + nc)
+	sa, sb, c := a, b, dst
+	if na > 0 {
+		sa = (*p)[:na]
+		if aT {
+			transpose(sa, a, k, m)
+		} else {
+			copy(sa, a[:m*k])
+		}
+		clear(sa[m*k:])
+	}
+	if nb > 0 {
+		sb = (*p)[na : na+nb]
+		for q := 0; q < k; q++ {
+			row := sb[q*n8 : (q+1)*n8]
+			copy(row, b[q*n:(q+1)*n])
+			clear(row[n:])
+		}
+	}
+	if nc > 0 {
+		c = (*p)[na+nb : na+nb+nc]
+	}
+	simd.gemm.Invoke(m4, n8, k, addr(sa), addr(sb), addr(c))
+	runtime.KeepAlive(sa)
+	runtime.KeepAlive(sb)
+	return p, c, n8
 }
 
 func simdGemm(m, n, k int, a []float32, aT bool, b, c []float32) {
@@ -115,28 +164,26 @@ func simdGemm(m, n, k int, a []float32, aT bool, b, c []float32) {
 		packs.Put(p)
 		return
 	}
-	buf, off, n8, _ := simdProduct(m, n, k, a, aT, b, 0)
-	if n8 == n {
-		fromSIMD(buf, off, c[:m*n])
-		return
+	p, prod, n8 := simdProduct(m, n, k, a, aT, b, c[:m*n])
+	if unsafe.SliceData(prod) != unsafe.SliceData(c) {
+		for i := 0; i < m; i++ {
+			copy(c[i*n:(i+1)*n], prod[i*n8:])
+		}
 	}
-	for i := 0; i < m; i++ {
-		fromSIMD(buf, off+i*n8, c[i*n:(i+1)*n])
-	}
+	packs.Put(p)
 }
 
 // convBackwardSIMD is convBackward in the SIMD module: the product, then
-// col2im on it there, so that only the input's gradient (K*K times smaller
-// than the product) is copied back. False when the module cannot take it.
+// col2im on it, into gin. False when the module cannot take it.
 func convBackwardSIMD(l *Layer, T int, gout, gin []float32) bool {
 	n, kk := T*l.Out.H*l.Out.W, l.In.C*l.K*l.K
 	if !simdReady() || kk*n*l.Out.C < simdMin {
 		return false
 	}
-	size := T * l.In.Size()
-	buf, off, n8, g := simdProduct(kk, n, l.Out.C, l.WT, false, gout, size)
-	simd.col2im.Invoke(4*off, n8, 4*g, l.In.C, T, l.In.H, l.In.W, l.Out.H, l.Out.W, l.K, l.Stride, l.Pad)
-	fromSIMD(buf, g, gin[:size])
+	p, col, n8 := simdProduct(kk, n, l.Out.C, l.WT, false, gout, nil)
+	simd.col2im.Invoke(addr(col), n8, addr(gin), l.In.C, T, l.In.H, l.In.W, l.Out.H, l.Out.W, l.K, l.Stride, l.Pad)
+	runtime.KeepAlive(col)
+	packs.Put(p)
 	return true
 }
 
@@ -148,13 +195,8 @@ func sconvSIMD(l *Layer, T int, in, acc []float32) bool {
 	if !simdReady() || C%4 != 0 {
 		return false
 	}
-	nin, nw, nacc := T*l.In.Size(), len(l.WT), T*l.Out.Size()
-	buf := simdMemory(nin + nw + nacc)
-	toSIMD(buf, 0, in[:nin])
-	toSIMD(buf, nin, l.WT)
-	toSIMD(buf, nin+nw, acc[:nacc])
-	simd.sconv.Invoke(0, 4*nin, 4*(nin+nw), l.In.C, T, l.In.H, l.In.W, l.Out.H, l.Out.W, C, l.K, l.Stride, l.Pad)
-	fromSIMD(buf, nin+nw, acc[:nacc])
+	_, _ = in[T*l.In.Size()-1], acc[T*l.Out.Size()-1] // the lengths the kernel assumes
+	simd.sconv.Invoke(addr(in), addr(l.WT), addr(acc), l.In.C, T, l.In.H, l.In.W, l.Out.H, l.Out.W, C, l.K, l.Stride, l.Pad)
 	return true
 }
 
@@ -168,12 +210,8 @@ func ifForwardSIMD(l *Layer, T int, in, out, keep []float32) (int, bool) {
 		return 0, false
 	}
 	n := l.In.C * T * hw
-	buf := simdMemory(3*n + len(l.Thresh))
-	toSIMD(buf, 0, in[:n])
-	toSIMD(buf, 3*n, l.Thresh)
-	spikes := simd.iffwd.Invoke(0, 4*n, 8*n, 12*n, threshStride(l), l.In.C, T, hw).Int()
-	fromSIMD(buf, n, out[:n])
-	fromSIMD(buf, 2*n, keep[:n])
+	_, _, _ = in[n-1], out[n-1], keep[n-1]
+	spikes := simd.iffwd.Invoke(addr(in), addr(out), addr(keep), addr(l.Thresh), threshStride(l), l.In.C, T, hw).Int()
 	return spikes, true
 }
 
@@ -186,16 +224,9 @@ func ifBackwardSIMD(l *Layer, T int, gamma, inv float32, gout, gin, keep []float
 		return nil, false
 	}
 	n := l.In.C * T * hw
-	at := (3*n + len(l.Thresh) + 1) &^ 1 // the sums, 8-byte aligned
+	_, _, _ = gout[n-1], gin[n-1], keep[n-1]
 	sums := make([]float64, 4*l.In.C)
-	buf := simdMemory(at + 2*len(sums))
-	toSIMD(buf, 0, gout[:n])
-	toSIMD(buf, n, keep[:n])
-	toSIMD(buf, 3*n, l.Thresh)
-	simd.ifbwd.Invoke(0, 8*n, 4*n, 12*n, threshStride(l), 4*at, l.In.C, T, hw, gamma, inv)
-	fromSIMD(buf, 2*n, gin[:n])
-	b := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(sums))), 8*len(sums))
-	js.CopyBytesToGo(b, simd.bytes.New(buf, 4*at, len(b)))
+	simd.ifbwd.Invoke(addr(gout), addr(gin), addr(keep), addr(l.Thresh), threshStride(l), addr(sums), l.In.C, T, hw, gamma, inv)
 	return sums, true
 }
 
@@ -218,10 +249,7 @@ func avgpoolBackwardSIMD(l *Layer, T int, gout, gin []float32) bool {
 
 // poolSIMD runs the module's pool2 or unpool2 for layer l from src to dst.
 func poolSIMD(kernel js.Value, l *Layer, T int, src, dst []float32) bool {
-	buf := simdMemory(len(src) + len(dst))
-	toSIMD(buf, 0, src)
-	kernel.Invoke(0, 4*len(src), l.In.C*T, l.In.H, l.In.W, 0.25)
-	fromSIMD(buf, len(src), dst)
+	kernel.Invoke(addr(src), addr(dst), l.In.C*T, l.In.H, l.In.W, 0.25)
 	return true
 }
 
@@ -232,27 +260,4 @@ func threshStride(l *Layer) int {
 		return 4
 	}
 	return 0
-}
-
-// simdMemory grows the module's memory to hold n floats and returns its
-// buffer (growing detaches the old one).
-func simdMemory(n int) js.Value {
-	if have := simd.mem.Get("buffer").Get("byteLength").Int(); have < 4*n {
-		simd.mem.Call("grow", (4*n-have+65535)/65536)
-	}
-	return simd.mem.Get("buffer")
-}
-
-// toSIMD and fromSIMD copy floats to and from the module's memory at a float offset.
-func toSIMD(buf js.Value, off int, s []float32) {
-	js.CopyBytesToJS(simd.bytes.New(buf, 4*off, 4*len(s)), floatBytes(s))
-}
-
-func fromSIMD(buf js.Value, off int, s []float32) {
-	js.CopyBytesToGo(floatBytes(s), simd.bytes.New(buf, 4*off, 4*len(s)))
-}
-
-// floatBytes is s's memory as bytes (both sides of the copy are little-endian).
-func floatBytes(s []float32) []byte {
-	return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(s))), 4*len(s))
 }

@@ -1,6 +1,7 @@
 ;; The page's matrix product in WebAssembly SIMD (f32x4), which Go's
-;; js/wasm port does not emit: snn/matmul_js.go copies the operands into this
-;; module's own memory, calls gemm and copies the product back.
+;; js/wasm port does not emit. The module has no memory of its own: it
+;; imports the Go program's (go.mem), so snn/matmul_js.go passes its slices'
+;; addresses and the kernels read and write them where they are.
 ;;
 ;; gemm(m, n, k, a, b, c): c[m][n] = a[m][k] · b[k][n], row-major float32 at
 ;; byte offsets a, b, c; m a multiple of 4 and n of 8 (the caller pads). Each
@@ -8,7 +9,7 @@
 ;; c is made in blocks of 256 columns, so that the block of b they read stays
 ;; in cache while every row of a meets it.
 (module
-  (memory (export "mem") 1)
+  (import "go" "mem" (memory 1))
   (func (export "gemm") (param $m i32) (param $n i32) (param $k i32) (param $a i32) (param $b i32) (param $c i32)
     (local $i i32) (local $j i32) (local $p i32) (local $nb i32) (local $kb i32) (local $jc i32) (local $je i32)
     (local $a0 i32) (local $a1 i32) (local $a2 i32) (local $a3 i32) (local $bp i32) (local $cp i32)
@@ -162,8 +163,7 @@
   ;; col2im(col, ldc, gin, cin, T, H, W, Ho, Wo, k, stride, pad): the
   ;; backward of a convolution after its product (snn/layers.go's col2im):
   ;; gin = 0, then each patch gradient col[(ci,ky,kx)][(t,oy,ox)] (rows ldc
-  ;; floats apart) is added onto the input position it came from. Run here,
-  ;; on the product left in this memory, only gin is copied back.
+  ;; floats apart) is added onto the input position it came from.
   (func (export "col2im") (param $col i32) (param $ldc i32) (param $gin i32)
     (param $cin i32) (param $T i32) (param $H i32) (param $W i32) (param $Ho i32) (param $Wo i32)
     (param $k i32) (param $stride i32) (param $pad i32)
