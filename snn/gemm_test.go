@@ -121,7 +121,7 @@ func BenchmarkGemmGonumL1(b *testing.B) { benchGemm(b, 576, 8192, 64, "gonum") }
 func BenchmarkGemmFMAL1(b *testing.B)   { benchGemm(b, 576, 8192, 64, "fma") }
 
 // BenchmarkMatmulL1: what the engine calls: natively the FMA kernel (or
-// gonum's), in WebAssembly the SIMD module's product, copies included.
+// gonum's), in WebAssembly the SIMD module's product, padding included.
 func BenchmarkMatmulL1(b *testing.B)    { benchGemm(b, 576, 8192, 64, "matmul") }
 func BenchmarkGemmOwnL4(b *testing.B)   { benchGemm(b, 4608, 128, 512, "own") }
 func BenchmarkGemmGonumL4(b *testing.B) { benchGemm(b, 4608, 128, 512, "gonum") }

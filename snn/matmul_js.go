@@ -88,7 +88,7 @@ func simdReady() bool {
 	return simd.ok
 }
 
-// simdMin is the smallest product (m*n*k) worth the copies into the module.
+// simdMin is the smallest product (m*n*k) worth a call into the module and its padding.
 const simdMin = 1 << 15
 
 // matmul sets c = a*b, a m x k (stored k x m when aT), b k x n, c m x n,
