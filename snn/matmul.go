@@ -43,5 +43,8 @@ func avgpoolForwardSIMD(l *Layer, T int, in, out []float32) bool { return false 
 
 func avgpoolBackwardSIMD(l *Layer, T int, gout, gin []float32) bool { return false }
 
+// transposeSIMD: natively transpose has its own AVX kernel.
+func transposeSIMD(dst, src []float32, r, c int) bool { return false }
+
 // convBackwardSIMD: natively the product and col2im stay in Go.
 func convBackwardSIMD(l *Layer, T int, gout, gin []float32) bool { return false }

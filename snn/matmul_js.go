@@ -20,6 +20,7 @@ var simd struct {
 	once                                              sync.Once
 	ok                                                bool
 	gemm, sconv, col2im, iffwd, ifbwd, pool2, unpool2 js.Value
+	transpose                                         js.Value
 }
 
 func simdInit() {
@@ -43,6 +44,7 @@ func simdInit() {
 	simd.gemm, simd.sconv, simd.col2im = ex.Get("gemm"), ex.Get("sconv"), ex.Get("col2im")
 	simd.iffwd, simd.ifbwd = ex.Get("iffwd"), ex.Get("ifbwd")
 	simd.pool2, simd.unpool2 = ex.Get("pool2"), ex.Get("unpool2")
+	simd.transpose = ex.Get("transpose")
 	simd.ok = true
 }
 
@@ -250,6 +252,18 @@ func avgpoolBackwardSIMD(l *Layer, T int, gout, gin []float32) bool {
 // poolSIMD runs the module's pool2 or unpool2 for layer l from src to dst.
 func poolSIMD(kernel js.Value, l *Layer, T int, src, dst []float32) bool {
 	kernel.Invoke(addr(src), addr(dst), l.In.C*T, l.In.H, l.In.W, 0.25)
+	return true
+}
+
+// transposeSIMD is transpose in the SIMD module, 4x4 blocks at a time
+// (TestSIMDTranspose), for r and c multiples of 4 and a matrix worth the
+// call: the sparse forwards turn every output channels-first with it.
+func transposeSIMD(dst, src []float32, r, c int) bool {
+	if r%4 != 0 || c%4 != 0 || r*c < 1024 || !simdReady() {
+		return false
+	}
+	_, _ = dst[r*c-1], src[r*c-1]
+	simd.transpose.Invoke(addr(dst), addr(src), r, c)
 	return true
 }
 

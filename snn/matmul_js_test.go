@@ -149,6 +149,31 @@ func TestSIMDPool(t *testing.T) {
 	}
 }
 
+// TestSIMDTranspose: the SIMD module's transpose gives the Go loop's
+// matrix, for the shapes of conv outputs (tall, few channels) and others.
+func TestSIMDTranspose(t *testing.T) {
+	needSIMD(t)
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, rc := range [][2]int{{8192, 8}, {256, 64}, {12, 100}, {4, 1024}, {36, 36}} {
+		r, c := rc[0], rc[1]
+		src := make([]float32, r*c)
+		for i := range src {
+			src[i] = float32(rng.NormFloat64())
+		}
+		do := func(useSIMD bool) []float32 {
+			simd.ok = useSIMD
+			defer func() { simd.ok = true }()
+			dst := make([]float32, r*c)
+			transpose(dst, src, r, c)
+			return dst
+		}
+		if !transposeSIMD(make([]float32, r*c), src, r, c) {
+			t.Fatalf("%dx%d: the module does not take it", r, c)
+		}
+		sameBits(t, fmt.Sprintf("%dx%d", r, c), do(true), do(false))
+	}
+}
+
 // sameBits fails t where got differs from the Go loop's want in any bit.
 func sameBits(t *testing.T, what string, got, want []float32) {
 	t.Helper()

@@ -116,6 +116,9 @@ func linearForwardSparse(l *Layer, T int, in, out, acc []float32) {
 // transpose writes the r x c matrix src into dst as c x r, in tiles that
 // stay in cache.
 func transpose(dst, src []float32, r, c int) {
+	if transposeSIMD(dst, src, r, c) {
+		return
+	}
 	if haveFMA && r%8 == 0 && c%8 == 0 && r > 0 && c > 0 {
 		// AVX 8x8 blocks (kernel_amd64.s); the shapes of conv outputs.
 		dst, src = dst[:r*c], src[:r*c]

@@ -438,4 +438,47 @@
         (local.set $r0 (i32.add (local.get $r1) (local.get $wb)))
         (local.set $rows (i32.sub (local.get $rows) (i32.const 1)))
         (br $rloop))))
+  ;; transpose(dst, src, r, c): dst (c x r) = src (r x c) transposed, r and
+  ;; c multiples of 4, in 4x4 blocks: four rows loaded, interleaved in pairs
+  ;; and then in halves, stored as four columns. Only moves floats, so the
+  ;; Go loop's result bit for bit.
+  (func (export "transpose") (param $dst i32) (param $src i32) (param $r i32) (param $c i32)
+    (local $i i32) (local $j i32) (local $rb i32) (local $cb i32) (local $s i32) (local $d i32)
+    (local $a v128) (local $b v128) (local $e v128) (local $f v128)
+    (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
+    (local.set $rb (i32.shl (local.get $r) (i32.const 2)))
+    (local.set $cb (i32.shl (local.get $c) (i32.const 2)))
+    (block $iend
+      (loop $iloop
+        (br_if $iend (i32.ge_u (local.get $i) (local.get $r)))
+        (local.set $j (i32.const 0))
+        (block $jend
+          (loop $jloop
+            (br_if $jend (i32.ge_u (local.get $j) (local.get $c)))
+            (local.set $s (i32.add (local.get $src)
+              (i32.shl (i32.add (i32.mul (local.get $i) (local.get $c)) (local.get $j)) (i32.const 2))))
+            (local.set $a (v128.load (local.get $s)))
+            (local.set $b (v128.load (i32.add (local.get $s) (local.get $cb))))
+            (local.set $e (v128.load (i32.add (local.get $s) (i32.shl (local.get $cb) (i32.const 1)))))
+            (local.set $f (v128.load (i32.add (local.get $s) (i32.mul (local.get $cb) (i32.const 3)))))
+            ;; a0 b0 a1 b1, a2 b2 a3 b3, e0 f0 e1 f1, e2 f2 e3 f3
+            (local.set $t0 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $a) (local.get $b)))
+            (local.set $t1 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $a) (local.get $b)))
+            (local.set $t2 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $e) (local.get $f)))
+            (local.set $t3 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $e) (local.get $f)))
+            (local.set $d (i32.add (local.get $dst)
+              (i32.shl (i32.add (i32.mul (local.get $j) (local.get $r)) (local.get $i)) (i32.const 2))))
+            (v128.store (local.get $d)
+              (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t0) (local.get $t2)))
+            (v128.store (i32.add (local.get $d) (local.get $rb))
+              (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t0) (local.get $t2)))
+            (v128.store (i32.add (local.get $d) (i32.shl (local.get $rb) (i32.const 1)))
+              (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t1) (local.get $t3)))
+            (v128.store (i32.add (local.get $d) (i32.mul (local.get $rb) (i32.const 3)))
+              (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t1) (local.get $t3)))
+            (local.set $j (i32.add (local.get $j) (i32.const 4)))
+            (br $jloop)))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $iloop)))
+  )
 )
