@@ -10,15 +10,19 @@ PYTHON  ?= /usr/bin/python3
 run: site
 	$(GO) run ./tools/serve
 
-# The page, in site/: index.html, web/, the engine compiled to WebAssembly,
-# Go's wasm_exec.js and ECharts (from npm, pinned in package-lock.json).
+# The page, in site/: index.html, web/ (the worker with Go's wasm_exec.js in
+# front, so that it starts with one request), the engine compiled to
+# WebAssembly and the part of ECharts it uses (web/echarts/bundle.js, bundled
+# from npm's ECharts, pinned in package-lock.json).
 site: node_modules/.package-lock.json
 	rm -rf site
 	mkdir -p site/web
 	cp index.html site/
 	cp web/*.js web/*.css site/web/
-	cp "$(GOROOT)/lib/wasm/wasm_exec.js" site/
-	cp node_modules/echarts/dist/echarts.min.js site/
+	cat "$(GOROOT)/lib/wasm/wasm_exec.js" web/worker.js > site/web/worker.js
+	node_modules/.bin/esbuild web/echarts/bundle.js --bundle --minify --format=iife --global-name=echarts \
+		--legal-comments=eof --log-level=warning --outfile=site/echarts.min.js \
+		--banner:js='/*! Apache ECharts 5.6.0 and ZRender 5.6.1, under the Apache License 2.0: http://www.apache.org/licenses/LICENSE-2.0 */'
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -o site/spikegrad.wasm ./wasm
 	@ls -l site/spikegrad.wasm | awk '{printf "site/spikegrad.wasm: %.1f MiB\n", $$5/1048576}'
 

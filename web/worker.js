@@ -1,5 +1,7 @@
 // worker.js: runs the Go engine (spikegrad.wasm) off the page's thread, so the
-// page never freezes while it computes.
+// page never freezes while it computes. make site puts Go's wasm_exec.js (the
+// Go class) in front of this file: a worker's every request costs it time at
+// start, while the engine is already compiled and waiting for it.
 //
 // The page sends the compiled module first, as {module}, then {id, op, args}
 // with op one of the engine's functions (loadDemo, loadCheckpoint, loadBatch,
@@ -10,8 +12,6 @@
 // goes on. The page handles one call at a time and cancels a run by ending
 // this worker and starting a new one.
 'use strict';
-
-importScripts('../wasm_exec.js');
 
 const OPS = ['loadDemo', 'loadCheckpoint', 'loadBatch', 'run', 'charts', 'merge', 'forward', 'detail', 'finiteDiff', 'descend'];
 

@@ -147,7 +147,7 @@ func startPage(t *testing.T, timeout time.Duration) *page {
 		t.Fatal(err)
 	}
 	site := filepath.Join(root, "site")
-	for _, f := range []string{"index.html", "spikegrad.wasm", "wasm_exec.js", "echarts.min.js", "web/app.js"} {
+	for _, f := range []string{"index.html", "spikegrad.wasm", "echarts.min.js", "web/app.js", "web/worker.js"} {
 		if _, err := os.Stat(filepath.Join(site, f)); err != nil {
 			need(t, "site/%s is missing: build the page first (make site), or run make browser-test", f)
 		}
@@ -388,7 +388,7 @@ func TestPage(t *testing.T) {
 
 // watchWorkers listens to the page's workers too: the engine runs in one, and
 // a cancel starts a new one. Each worker waits at its start until it has a
-// listener, so that its own requests (wasm_exec.js, spikegrad.wasm) are seen.
+// listener, so that its own requests are seen.
 func watchWorkers(t *testing.T, ctx context.Context, rec *recorder) {
 	_, err := chromedp.Call(ctx, target.SetAutoAttach, target.SetAutoAttachParams{
 		AutoAttach: true, WaitForDebuggerOnStart: true, Flatten: new(true),
