@@ -92,7 +92,8 @@ type builder struct {
 
 // modules builds a list of modules from the input shape cur. top is nil for
 // the network's own list; an add's shortcut modules are built with top set
-// to the layers so far (they may not save, add or hold an IF).
+// to the layers so far (they may not save, add or hold an IF). Each kind
+// with weights or checks of its own is built by a function of its own.
 func (b *builder) modules(mods []Module, cur Shape, flat bool, top []Layer) ([]Layer, Shape, error) {
 	var ls []Layer
 	prev := func() string {
@@ -105,116 +106,26 @@ func (b *builder) modules(mods []Module, cur Shape, flat bool, top []Layer) ([]L
 		}
 		return "the input"
 	}
-	param := func(key string, shape ...int) (*pth.Tensor, error) {
-		t := b.p[key]
-		if t == nil {
-			return nil, fmt.Errorf("missing %s", key)
-		}
-		if shape != nil && !sameShape(t.Shape, shape) {
-			return nil, fmt.Errorf("%s has shape %v, want %v", key, t.Shape, shape)
-		}
-		return t, nil
-	}
 	for i := 0; i < len(mods); i++ {
 		m := mods[i]
 		l := Layer{Kind: m.Kind, Name: m.Key, In: cur}
+		var err error
 		switch m.Kind {
 		case "conv":
-			if flat {
-				return nil, cur, fmt.Errorf("%s: convolution after flatten", m.Key)
-			}
-			w, err := param(m.Key + ".weight")
-			if err != nil {
-				return nil, cur, err
-			}
-			if len(w.Shape) != 4 || w.Shape[1] != cur.C || w.Shape[2] != w.Shape[3] {
-				return nil, cur, fmt.Errorf("%s.weight has shape %v, want [* %d k k] (input has %d channels)", m.Key, w.Shape, cur.C, cur.C)
-			}
-			cout, k := w.Shape[0], w.Shape[2]
-			stride := max(m.Stride, 1)
-			if m.Pad < 0 || m.Pad >= k {
-				return nil, cur, fmt.Errorf("%s: padding %d for a %dx%d kernel", m.Key, m.Pad, k, k)
-			}
-			l.K, l.Stride, l.Pad = k, stride, m.Pad
-			l.Out = Shape{cout, (cur.H+2*m.Pad-k)/stride + 1, (cur.W+2*m.Pad-k)/stride + 1}
-			if cur.H+2*m.Pad < k || cur.W+2*m.Pad < k {
-				return nil, cur, fmt.Errorf("%s: a %dx%d input is too small for a %dx%d kernel", m.Key, cur.H, cur.W, k, k)
-			}
-			l.W = append([]float32(nil), w.Data...)
-			l.B = make([]float32, cout)
-			if bias := b.p[m.Key+".bias"]; bias != nil {
-				if !sameShape(bias.Shape, []int{cout}) {
-					return nil, cur, fmt.Errorf("%s.bias has shape %v, want [%d]", m.Key, bias.Shape, cout)
-				}
-				copy(l.B, bias.Data)
-			}
+			bn := ""
 			if i+1 < len(mods) && mods[i+1].Kind == "bn" {
 				i++
-				if err := foldBN(&l, mods[i].Key, param); err != nil {
-					return nil, cur, err
-				}
+				bn = mods[i].Key
 			}
+			err = b.conv(&l, m, bn, flat)
 		case "bn":
-			return nil, cur, fmt.Errorf("%s: BatchNorm must follow a convolution", m.Key)
+			err = fmt.Errorf("%s: BatchNorm must follow a convolution", m.Key)
 		case "linear":
-			w, err := param(m.Key + ".weight")
-			if err != nil {
-				return nil, cur, err
-			}
-			if !flat {
-				return nil, cur, fmt.Errorf("%s: Linear before flatten", m.Key)
-			}
-			if len(w.Shape) != 2 || w.Shape[1] != cur.Size() {
-				return nil, cur, fmt.Errorf("%s.weight has shape %v, want [* %d]", m.Key, w.Shape, cur.Size())
-			}
-			l.Out = Shape{w.Shape[0], 1, 1}
-			l.W = w.Data
-			l.B = make([]float32, w.Shape[0])
-			if bias := b.p[m.Key+".bias"]; bias != nil {
-				if !sameShape(bias.Shape, []int{w.Shape[0]}) {
-					return nil, cur, fmt.Errorf("%s.bias has shape %v, want [%d]", m.Key, bias.Shape, w.Shape[0])
-				}
-				copy(l.B, bias.Data)
-			}
+			err = b.linear(&l, m, flat)
 		case "if":
-			if top != nil {
-				return nil, cur, fmt.Errorf("%s: an IF layer inside a shortcut is not supported", m.Key)
-			}
-			t, err := param(m.Key + ".thresh")
-			if err != nil {
-				return nil, cur, err
-			}
-			if len(t.Data) != 1 && len(t.Data) != cur.C {
-				return nil, cur, fmt.Errorf("%s.thresh has shape %v, want [1] or [%d]", m.Key, t.Shape, cur.C)
-			}
-			for _, v := range t.Data {
-				if !(v > 0) || math.IsInf(float64(v), 0) {
-					return nil, cur, fmt.Errorf("%s.thresh is %g: a threshold must be positive and finite", m.Key, v)
-				}
-			}
-			l.Thresh = append([]float32(nil), t.Data...)
-			l.Out = cur
+			err = b.neuron(&l, m, top != nil)
 		case "avgpool", "maxpool":
-			if flat {
-				return nil, cur, fmt.Errorf("%s after flatten", m.Kind)
-			}
-			k := max(m.Kernel, 1)
-			stride := m.Stride
-			if stride <= 0 {
-				stride = k
-			}
-			pad := m.Pad
-			if m.Kind == "avgpool" {
-				pad = 0 // not supported: QCFS's AvgPool2d(2) has none
-			}
-			if pad < 0 || 2*pad > k {
-				return nil, cur, fmt.Errorf("%s after %s: padding %d for a %dx%d window", m.Kind, prev(), pad, k, k)
-			}
-			l.K, l.Stride, l.Pad = k, stride, pad
-			if cur.H+2*pad < k || cur.W+2*pad < k {
-				return nil, cur, fmt.Errorf("%s after %s: a %dx%d input is smaller than the %dx%d window", m.Kind, prev(), cur.H, cur.W, k, k)
-			}
-			l.Out = Shape{cur.C, (cur.H+2*pad-k)/stride + 1, (cur.W+2*pad-k)/stride + 1}
+			err = pool(&l, m, flat, prev)
 		case "adaptiveavgpool":
 			// AdaptiveAvgPool2d((1, 1)): the mean of each channel's plane.
 			if flat || cur.H != cur.W {
@@ -255,7 +166,10 @@ func (b *builder) modules(mods []Module, cur Shape, flat bool, top []Layer) ([]L
 			}
 			l.Tap, l.Sub, l.Out = tap, sub, cur
 		default:
-			return nil, cur, fmt.Errorf("unknown module kind %q", m.Kind)
+			err = fmt.Errorf("unknown module kind %q", m.Kind)
+		}
+		if err != nil {
+			return nil, cur, err
 		}
 		if l.Kind == "conv" || l.Kind == "linear" {
 			l.WT = make([]float32, len(l.W))
@@ -266,6 +180,130 @@ func (b *builder) modules(mods []Module, cur Shape, flat bool, top []Layer) ([]L
 		cur = l.Out
 	}
 	return ls, cur, nil
+}
+
+// param is the checkpoint's tensor key, of the given shape when one is given.
+func (b *builder) param(key string, shape ...int) (*pth.Tensor, error) {
+	t := b.p[key]
+	if t == nil {
+		return nil, fmt.Errorf("missing %s", key)
+	}
+	if shape != nil && !sameShape(t.Shape, shape) {
+		return nil, fmt.Errorf("%s has shape %v, want %v", key, t.Shape, shape)
+	}
+	return t, nil
+}
+
+// bias copies key's bias, when the checkpoint has one, into l.B (zeros else).
+func (b *builder) bias(l *Layer, key string, n int) error {
+	l.B = make([]float32, n)
+	if t := b.p[key+".bias"]; t != nil {
+		if !sameShape(t.Shape, []int{n}) {
+			return fmt.Errorf("%s.bias has shape %v, want [%d]", key, t.Shape, n)
+		}
+		copy(l.B, t.Data)
+	}
+	return nil
+}
+
+// conv builds convolution l from module m on input l.In, with the BatchNorm
+// named bn (when not "") folded into it.
+func (b *builder) conv(l *Layer, m Module, bn string, flat bool) error {
+	cur := l.In
+	if flat {
+		return fmt.Errorf("%s: convolution after flatten", m.Key)
+	}
+	w, err := b.param(m.Key + ".weight")
+	if err != nil {
+		return err
+	}
+	if len(w.Shape) != 4 || w.Shape[1] != cur.C || w.Shape[2] != w.Shape[3] {
+		return fmt.Errorf("%s.weight has shape %v, want [* %d k k] (input has %d channels)", m.Key, w.Shape, cur.C, cur.C)
+	}
+	cout, k := w.Shape[0], w.Shape[2]
+	stride := max(m.Stride, 1)
+	if m.Pad < 0 || m.Pad >= k {
+		return fmt.Errorf("%s: padding %d for a %dx%d kernel", m.Key, m.Pad, k, k)
+	}
+	l.K, l.Stride, l.Pad = k, stride, m.Pad
+	l.Out = Shape{cout, (cur.H+2*m.Pad-k)/stride + 1, (cur.W+2*m.Pad-k)/stride + 1}
+	if cur.H+2*m.Pad < k || cur.W+2*m.Pad < k {
+		return fmt.Errorf("%s: a %dx%d input is too small for a %dx%d kernel", m.Key, cur.H, cur.W, k, k)
+	}
+	l.W = append([]float32(nil), w.Data...)
+	if err := b.bias(l, m.Key, cout); err != nil {
+		return err
+	}
+	if bn != "" {
+		return foldBN(l, bn, b.param)
+	}
+	return nil
+}
+
+// linear builds Linear layer l from module m on the flattened input l.In.
+func (b *builder) linear(l *Layer, m Module, flat bool) error {
+	w, err := b.param(m.Key + ".weight")
+	if err != nil {
+		return err
+	}
+	if !flat {
+		return fmt.Errorf("%s: Linear before flatten", m.Key)
+	}
+	if len(w.Shape) != 2 || w.Shape[1] != l.In.Size() {
+		return fmt.Errorf("%s.weight has shape %v, want [* %d]", m.Key, w.Shape, l.In.Size())
+	}
+	l.Out = Shape{w.Shape[0], 1, 1}
+	l.W = w.Data
+	return b.bias(l, m.Key, w.Shape[0])
+}
+
+// neuron builds IF layer l from module m: one threshold, or one per channel.
+func (b *builder) neuron(l *Layer, m Module, inShortcut bool) error {
+	if inShortcut {
+		return fmt.Errorf("%s: an IF layer inside a shortcut is not supported", m.Key)
+	}
+	t, err := b.param(m.Key + ".thresh")
+	if err != nil {
+		return err
+	}
+	if len(t.Data) != 1 && len(t.Data) != l.In.C {
+		return fmt.Errorf("%s.thresh has shape %v, want [1] or [%d]", m.Key, t.Shape, l.In.C)
+	}
+	for _, v := range t.Data {
+		if !(v > 0) || math.IsInf(float64(v), 0) {
+			return fmt.Errorf("%s.thresh is %g: a threshold must be positive and finite", m.Key, v)
+		}
+	}
+	l.Thresh = append([]float32(nil), t.Data...)
+	l.Out = l.In
+	return nil
+}
+
+// pool builds pooling layer l from module m; prev names the layer before,
+// for errors.
+func pool(l *Layer, m Module, flat bool, prev func() string) error {
+	cur := l.In
+	if flat {
+		return fmt.Errorf("%s after flatten", m.Kind)
+	}
+	k := max(m.Kernel, 1)
+	stride := m.Stride
+	if stride <= 0 {
+		stride = k
+	}
+	pad := m.Pad
+	if m.Kind == "avgpool" {
+		pad = 0 // not supported: QCFS's AvgPool2d(2) has none
+	}
+	if pad < 0 || 2*pad > k {
+		return fmt.Errorf("%s after %s: padding %d for a %dx%d window", m.Kind, prev(), pad, k, k)
+	}
+	l.K, l.Stride, l.Pad = k, stride, pad
+	if cur.H+2*pad < k || cur.W+2*pad < k {
+		return fmt.Errorf("%s after %s: a %dx%d input is smaller than the %dx%d window", m.Kind, prev(), cur.H, cur.W, k, k)
+	}
+	l.Out = Shape{cur.C, (cur.H+2*pad-k)/stride + 1, (cur.W+2*pad-k)/stride + 1}
+	return nil
 }
 
 // foldBN folds eval-mode BatchNorm into the convolution: y = (conv+b-mean)*g/sqrt(var+eps)+beta.
