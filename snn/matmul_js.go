@@ -2,6 +2,7 @@ package snn
 
 import (
 	_ "embed"
+	"fmt"
 	"runtime"
 	"sync"
 	"syscall/js"
@@ -67,7 +68,7 @@ func goMemory() js.Value {
 func isGoMemory(mem js.Value) bool {
 	probe := []byte("spikegrad memory probe")
 	got := make([]byte, len(probe))
-	js.CopyBytesToGo(got, js.Global().Get("Uint8Array").New(mem.Get("buffer"), addr(probe), len(probe)))
+	js.CopyBytesToGo(got, js.Global().Get("Uint8Array").New(mem.Get("buffer"), addr(probe, len(probe)), len(probe)))
 	return string(got) == string(probe)
 }
 
@@ -77,9 +78,14 @@ func isGoMemory(mem js.Value) bool {
 // when it grows.
 var simdSink unsafe.Pointer
 
-// addr is s's address in the Go program's memory, for the module's kernels;
-// the caller keeps s alive across the call.
-func addr[E any](s []E) int {
+// addr is s's address in the Go program's memory, for a kernel that reads or
+// writes its first n elements: it panics, as an index out of range does, when
+// s is shorter, since the kernel itself checks nothing. The caller keeps s
+// alive across the call.
+func addr[E any](s []E, n int) int {
+	if n > len(s) {
+		panic(fmt.Sprintf("snn: a SIMD kernel's operand of %d elements, want %d", len(s), n))
+	}
 	simdSink = unsafe.Pointer(unsafe.SliceData(s))
 	return int(uintptr(simdSink))
 }
@@ -147,7 +153,7 @@ func simdProduct(m, n, k int, a []float32, aT bool, b, dst []float32) (p *[]floa
 	if nc > 0 {
 		c = (*p)[na+nb : na+nb+nc]
 	}
-	simd.gemm.Invoke(m4, n8, k, addr(sa), addr(sb), addr(c))
+	simd.gemm.Invoke(m4, n8, k, addr(sa, m4*k), addr(sb, k*n8), addr(c, m4*n8))
 	runtime.KeepAlive(sa)
 	runtime.KeepAlive(sb)
 	return p, c, n8
@@ -183,7 +189,7 @@ func convBackwardSIMD(l *Layer, T int, gout, gin []float32) bool {
 		return false
 	}
 	p, col, n8 := simdProduct(kk, n, l.Out.C, l.WT, false, gout, nil)
-	simd.col2im.Invoke(addr(col), n8, addr(gin), l.In.C, T, l.In.H, l.In.W, l.Out.H, l.Out.W, l.K, l.Stride, l.Pad)
+	simd.col2im.Invoke(addr(col, kk*n8), n8, addr(gin, T*l.In.Size()), l.In.C, T, l.In.H, l.In.W, l.Out.H, l.Out.W, l.K, l.Stride, l.Pad)
 	runtime.KeepAlive(col)
 	packs.Put(p)
 	return true
@@ -197,8 +203,7 @@ func sconvSIMD(l *Layer, T int, in, acc []float32) bool {
 	if !simdReady() || C%4 != 0 {
 		return false
 	}
-	_, _ = in[T*l.In.Size()-1], acc[T*l.Out.Size()-1] // the lengths the kernel assumes
-	simd.sconv.Invoke(addr(in), addr(l.WT), addr(acc), l.In.C, T, l.In.H, l.In.W, l.Out.H, l.Out.W, C, l.K, l.Stride, l.Pad)
+	simd.sconv.Invoke(addr(in, T*l.In.Size()), addr(l.WT, len(l.WT)), addr(acc, T*l.Out.Size()), l.In.C, T, l.In.H, l.In.W, l.Out.H, l.Out.W, C, l.K, l.Stride, l.Pad)
 	return true
 }
 
@@ -212,8 +217,7 @@ func ifForwardSIMD(l *Layer, T int, in, out, keep []float32) (int, bool) {
 		return 0, false
 	}
 	n := l.In.C * T * hw
-	_, _, _ = in[n-1], out[n-1], keep[n-1]
-	spikes := simd.iffwd.Invoke(addr(in), addr(out), addr(keep), addr(l.Thresh), threshStride(l), l.In.C, T, hw).Int()
+	spikes := simd.iffwd.Invoke(addr(in, n), addr(out, n), addr(keep, n), addr(l.Thresh, len(l.Thresh)), threshStride(l), l.In.C, T, hw).Int()
 	return spikes, true
 }
 
@@ -226,9 +230,9 @@ func ifBackwardSIMD(l *Layer, T int, gamma, inv float32, gout, gin, keep []float
 		return nil, false
 	}
 	n := l.In.C * T * hw
-	_, _, _ = gout[n-1], gin[n-1], keep[n-1]
 	sums := make([]float64, 4*l.In.C)
-	simd.ifbwd.Invoke(addr(gout), addr(gin), addr(keep), addr(l.Thresh), threshStride(l), addr(sums), l.In.C, T, hw, gamma, inv)
+	simd.ifbwd.Invoke(addr(gout, n), addr(gin, n), addr(keep, n), addr(l.Thresh, len(l.Thresh)), threshStride(l), addr(sums, len(sums)),
+		l.In.C, T, hw, gamma, inv)
 	return sums, true
 }
 
@@ -241,17 +245,19 @@ func pool2SIMD(l *Layer) bool {
 // avgpoolForwardSIMD is avgpoolForward in the SIMD module, four outputs at
 // a time: the Go loop's numbers bit for bit (TestSIMDPool).
 func avgpoolForwardSIMD(l *Layer, T int, in, out []float32) bool {
-	return pool2SIMD(l) && poolSIMD(simd.pool2, l, T, in[:T*l.In.Size()], out[:T*l.Out.Size()])
+	if !pool2SIMD(l) {
+		return false
+	}
+	simd.pool2.Invoke(addr(in, T*l.In.Size()), addr(out, T*l.Out.Size()), l.In.C*T, l.In.H, l.In.W, 0.25)
+	return true
 }
 
 // avgpoolBackwardSIMD is avgpoolBackward in the SIMD module, as avgpoolForwardSIMD.
 func avgpoolBackwardSIMD(l *Layer, T int, gout, gin []float32) bool {
-	return pool2SIMD(l) && poolSIMD(simd.unpool2, l, T, gout[:T*l.Out.Size()], gin[:T*l.In.Size()])
-}
-
-// poolSIMD runs the module's pool2 or unpool2 for layer l from src to dst.
-func poolSIMD(kernel js.Value, l *Layer, T int, src, dst []float32) bool {
-	kernel.Invoke(addr(src), addr(dst), l.In.C*T, l.In.H, l.In.W, 0.25)
+	if !pool2SIMD(l) {
+		return false
+	}
+	simd.unpool2.Invoke(addr(gout, T*l.Out.Size()), addr(gin, T*l.In.Size()), l.In.C*T, l.In.H, l.In.W, 0.25)
 	return true
 }
 
@@ -262,8 +268,7 @@ func transposeSIMD(dst, src []float32, r, c int) bool {
 	if r%4 != 0 || c%4 != 0 || r*c < 1024 || !simdReady() {
 		return false
 	}
-	_, _ = dst[r*c-1], src[r*c-1]
-	simd.transpose.Invoke(addr(dst), addr(src), r, c)
+	simd.transpose.Invoke(addr(dst, r*c), addr(src, r*c), r, c)
 	return true
 }
 
