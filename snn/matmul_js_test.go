@@ -42,8 +42,7 @@ func TestSIMDIF(t *testing.T) {
 			acc            ifPaths
 		}
 		do := func(useSIMD bool) run {
-			simd.ok = useSIMD
-			defer func() { simd.ok = true }()
+			defer withSIMD(useSIMD)()
 			r := run{make([]float32, n), make([]float32, n), make([]float32, n), newIFPaths(len(th))}
 			ifForward(l, T, in, r.out, r.keep, &r.acc)
 			ifBackward(l, T, 1, gout, r.gin, r.keep, nil, &r.acc)
@@ -91,8 +90,7 @@ func TestSIMDConv(t *testing.T) {
 			gout[i] = float32(rng.NormFloat64())
 		}
 		do := func(useSIMD bool) (out, gin []float32) {
-			simd.ok = useSIMD
-			defer func() { simd.ok = true }()
+			defer withSIMD(useSIMD)()
 			out, gin = make([]float32, nout), make([]float32, nin)
 			convForwardSparse(l, T, in, out, make([]float32, nout))
 			convBackward(l, T, gout, gin, make([]float32, c.cin*c.k*c.k*T*ho*ho))
@@ -135,8 +133,7 @@ func TestSIMDPool(t *testing.T) {
 			}
 		}
 		do := func(useSIMD bool) (out, gin []float32) {
-			simd.ok = useSIMD
-			defer func() { simd.ok = true }()
+			defer withSIMD(useSIMD)()
 			out, gin = make([]float32, nout), make([]float32, nin)
 			avgpoolForward(l, T, in, out)
 			avgpoolBackward(l, T, gout, gin)
@@ -161,8 +158,7 @@ func TestSIMDTranspose(t *testing.T) {
 			src[i] = float32(rng.NormFloat64())
 		}
 		do := func(useSIMD bool) []float32 {
-			simd.ok = useSIMD
-			defer func() { simd.ok = true }()
+			defer withSIMD(useSIMD)()
 			dst := make([]float32, r*c)
 			transpose(dst, src, r, c)
 			return dst
@@ -182,6 +178,13 @@ func sameBits(t *testing.T, what string, got, want []float32) {
 			t.Fatalf("%s[%d] = %v, the Go loop's %v", what, i, got[i], want[i])
 		}
 	}
+}
+
+// withSIMD sends the engine's kernels to the SIMD module, or to the Go loops
+// when on is false, until the function it returns is called.
+func withSIMD(on bool) (restore func()) {
+	simd.ok = on
+	return func() { simd.ok = true }
 }
 
 // needSIMD skips t where the SIMD module does not run.
