@@ -61,14 +61,19 @@ func main() {
 	for range max(*pairs, 1) {
 		pts = append(pts, timeRun("PyTorch 1.13, all cores", *n, nil, *py, "tools/ref/bench_ref.py", *dir, "-n", fmt.Sprint(*n)))
 		alls = append(alls, timeRun("spikegrad native, all cores", *n, nil, *cli, args(*n)...))
-		ratios = append(ratios, ratio(alls[len(alls)-1].wall, pts[len(pts)-1].wall))
+		// A turn where either side failed has no ratio.
+		if p, a := pts[len(pts)-1], alls[len(alls)-1]; p.err == nil && a.err == nil {
+			ratios = append(ratios, ratio(a.wall, p.wall))
+		}
 	}
 	pt, all := median(pts), median(alls)
 	one := timeRun("spikegrad native, GOMAXPROCS=1", *n, []string{"GOMAXPROCS=1"}, *cli, args(*n)...)
-	slices.Sort(ratios)
-	wallRatio := ratios[len(ratios)/2]
-	all.target = fmt.Sprintf("wall <= 0.5x PyTorch: %.2fx (median of %d turns) %s; peak <= 0.25x: %s",
-		wallRatio, len(ratios), verdict(wallRatio <= 0.5), verdict(all.peak > 0 && float64(all.peak) <= 0.25*float64(pt.peak)))
+	if len(ratios) > 0 {
+		slices.Sort(ratios)
+		wallRatio := ratios[len(ratios)/2]
+		all.target = fmt.Sprintf("wall <= 0.5x PyTorch: %.2fx (median of %d turns) %s; peak <= 0.25x: %s",
+			wallRatio, len(ratios), verdict(wallRatio <= 0.5), verdict(all.peak > 0 && float64(all.peak) <= 0.25*float64(pt.peak)))
+	}
 	rows := []row{pt, one, all}
 	if *wasmN > 0 {
 		// js/wasm is single-threaded and dies at start with GOMAXPROCS > 1.
@@ -91,12 +96,19 @@ func main() {
 			fmt.Printf("%-48s %6d  failed: %v\n", r.name, r.images, r.err)
 			continue
 		}
-		mem, memRatio := "-", "-"
+		// Without PyTorch's row there is nothing to divide by.
+		mem, timeRatio, memRatio := "-", "-", "-"
 		if r.peak > 0 {
-			mem, memRatio = fmt.Sprintf("%.0f", float64(r.peak)/(1<<20)), fmt.Sprintf("%.2f", float64(r.peak)/float64(pt.peak))
+			mem = fmt.Sprintf("%.0f", float64(r.peak)/(1<<20))
 		}
-		fmt.Printf("%-48s %6d %8.1f %8.2f %9s %8.2f %8s  %s\n", r.name, r.images, r.wall.Seconds(), perImage(r),
-			mem, perImage(r)/perImage(pt), memRatio, r.target)
+		if pt.err == nil {
+			timeRatio = fmt.Sprintf("%.2f", perImage(r)/perImage(pt))
+			if r.peak > 0 {
+				memRatio = fmt.Sprintf("%.2f", float64(r.peak)/float64(pt.peak))
+			}
+		}
+		fmt.Printf("%-48s %6d %8.1f %8.2f %9s %8s %8s  %s\n", r.name, r.images, r.wall.Seconds(), perImage(r),
+			mem, timeRatio, memRatio, r.target)
 	}
 	fmt.Println("time/PT compares seconds per image. The page's rows run from the click to the bars (all workers); its memory is Chromium's, in TestFullVGG16's log.")
 }
