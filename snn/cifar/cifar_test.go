@@ -259,3 +259,24 @@ func fuzzBatches(f *testing.F, decode func([]byte, int) (*Batch, error), seed fu
 		checkBatch(t, bt)
 	})
 }
+
+// TestLatin1: _codecs.encode(text, 'latin1') gives each code point up to 0xff
+// as its byte (the text as Go's UTF-8 encoder writes it), and refuses text
+// that is not latin-1 or not UTF-8.
+func TestLatin1(t *testing.T) {
+	var text strings.Builder
+	var want []byte
+	for i := range 256 {
+		text.WriteRune(rune(i))
+		want = append(want, byte(i))
+	}
+	got, err := encode{}.Call(text.String(), "latin1")
+	if err != nil || !bytes.Equal(got.([]byte), want) {
+		t.Errorf("the 256 code points: got %v, %v", got, err)
+	}
+	for _, bad := range []string{"\xc2", "a\xc2b", "\xc1\x81", "\xc4\x80", "\u0100", "\x80", "\xbf", "\xff", "\xc3\xc3"} {
+		if got, err := (encode{}).Call(bad, "latin1"); err == nil {
+			t.Errorf("%q: got %v, want an error", bad, got)
+		}
+	}
+}
