@@ -20,11 +20,14 @@ import (
 // File is a data file as the user gave it. Name is its name, or its path
 // under the folder given (image labels may come from folder names). Data is
 // its content; when Data is nil, R is read instead, so that a 170 MB release
-// archive streams from disk.
+// archive streams from disk. Inflated says that R gives the decompressed
+// bytes of a gzip file (the page has the browser inflate a release archive:
+// natively, not in WebAssembly); it is read as the tar inside.
 type File struct {
-	Name string
-	Data []byte
-	R    io.Reader
+	Name     string
+	Data     []byte
+	R        io.Reader
+	Inflated bool
 }
 
 // Decoded is what a data file holds, before the images for a run are chosen.
@@ -72,7 +75,7 @@ func Decode(files []File, net *snn.Net, member string) (*Decoded, error) {
 	if len(head) == 0 {
 		return nil, fmt.Errorf("%s: empty file", f.Name)
 	}
-	archive := bytes.HasPrefix(head, []byte{0x1f, 0x8b}) || len(head) >= 262 && string(head[257:262]) == "ustar"
+	archive := f.Inflated || bytes.HasPrefix(head, []byte{0x1f, 0x8b}) || len(head) >= 262 && string(head[257:262]) == "ustar"
 	if archive {
 		if r == nil {
 			r = bytes.NewReader(f.Data)
