@@ -226,10 +226,10 @@ func (b *builder) conv(l *Layer, m Module, bn string, flat bool) error {
 		return fmt.Errorf("%s: padding %d for a %dx%d kernel", m.Key, m.Pad, k, k)
 	}
 	l.K, l.Stride, l.Pad = k, stride, m.Pad
-	l.Out = Shape{cout, (cur.H+2*m.Pad-k)/stride + 1, (cur.W+2*m.Pad-k)/stride + 1}
 	if cur.H+2*m.Pad < k || cur.W+2*m.Pad < k {
 		return fmt.Errorf("%s: a %dx%d input is too small for a %dx%d kernel", m.Key, cur.H, cur.W, k, k)
 	}
+	l.Out = slide(cout, cur, k, stride, m.Pad)
 	l.W = append([]float32(nil), w.Data...)
 	if err := b.bias(l, m.Key, cout); err != nil {
 		return err
@@ -302,8 +302,14 @@ func pool(l *Layer, m Module, flat bool, prev func() string) error {
 	if cur.H+2*pad < k || cur.W+2*pad < k {
 		return fmt.Errorf("%s after %s: a %dx%d input is smaller than the %dx%d window", m.Kind, prev(), cur.H, cur.W, k, k)
 	}
-	l.Out = Shape{cur.C, (cur.H+2*pad-k)/stride + 1, (cur.W+2*pad-k)/stride + 1}
+	l.Out = slide(cur.C, cur, k, stride, pad)
 	return nil
+}
+
+// slide is the shape of c channels of a k x k window's outputs over in,
+// rounded down as PyTorch's convolutions and pools round.
+func slide(c int, in Shape, k, stride, pad int) Shape {
+	return Shape{c, (in.H+2*pad-k)/stride + 1, (in.W+2*pad-k)/stride + 1}
 }
 
 // foldBN folds eval-mode BatchNorm into the convolution: y = (conv+b-mean)*g/sqrt(var+eps)+beta.
