@@ -52,9 +52,9 @@ func (r *blobReader) Read(p []byte) (int, error) {
 }
 
 // inflateReader reads a gzip Blob through the browser's DecompressionStream:
-// the browser's zlib inflates a 170 MB release archive in about a second,
-// where Go's compress/flate in WebAssembly takes ten or more. Read waits for
-// the browser's promises, as blobReader's does.
+// the browser inflates natively, where Go's compress/flate runs in
+// WebAssembly (a 147 MB archive loaded in the page in 5.3 s instead of
+// 15.7). Read waits for the browser's promises, as blobReader's does.
 type inflateReader struct {
 	reader js.Value // the stream's ReadableStreamDefaultReader
 	chunk  []byte   // owns the memory of the last chunk read
@@ -81,10 +81,11 @@ func (r *inflateReader) Read(p []byte) (int, error) {
 			continue
 		}
 		u := res.Get("value")
-		if n := u.Length(); cap(r.chunk) < n {
+		n := u.Length()
+		if cap(r.chunk) < n {
 			r.chunk = make([]byte, n)
 		}
-		r.buf = r.chunk[:js.CopyBytesToGo(r.chunk[:u.Length()], u)]
+		r.buf = r.chunk[:js.CopyBytesToGo(r.chunk[:n], u)]
 	}
 	n := copy(p, r.buf)
 	r.buf = r.buf[n:]
