@@ -326,18 +326,32 @@
   }
 
   // helperReady resolves when helper h holds the page's files, loading them
-  // once (a load under way is shared).
+  // once (a load under way is shared). A helper that holds the page's
+  // checkpoint already is given only the new batch.
   function helperReady(h) {
     if (h.ready && h.checkpoint === page.checkpoint && h.batch === page.batch) {
       return h.ready;
     }
+    const onlyBatch = h.ready && page.checkpoint && page.batch && h.checkpoint === page.checkpoint;
+    const batch = page.batch;
     h.checkpoint = page.checkpoint;
-    h.batch = page.batch;
-    h.ready = loadFiles(h.engine).catch((err) => {
+    h.batch = batch;
+    const load = onlyBatch ? h.ready.then(() => h.engine.call('loadBatch', batch.names, batch.files)) : loadFiles(h.engine);
+    h.ready = load.catch((err) => {
       h.checkpoint = h.batch = h.ready = undefined;
       throw err;
     });
     return h.ready;
+  }
+
+  // prepareHelpers has the helpers load the page's files as soon as the
+  // first engine took them, while the user goes on choosing, rather than at
+  // the next run's click (full VGG16's checkpoint takes a worker about a
+  // second). A helper's failure shows at the run.
+  function prepareHelpers() {
+    for (const h of helpers) {
+      helperReady(h).catch(() => {});
+    }
   }
 
   // addHelpers starts helper workers until there are count.
@@ -488,6 +502,7 @@
     try {
       await load();
       setState('ready', 'stateReady');
+      prepareHelpers();
     } catch (err) {
       if (!(err instanceof Cancelled)) {
         showError(err.message);
@@ -566,6 +581,7 @@
       const info = await engine.call('loadCheckpoint', file.name, file.bytes, description);
       page.checkpoint = { name: file.name, bytes: file.bytes, info, description };
       setState('ready', 'stateReady');
+      prepareHelpers();
     } catch (err) {
       if (!(err instanceof Cancelled)) {
         showError(err.message);
@@ -1279,9 +1295,7 @@
     // The helpers start and load the demo while the first engine does, so
     // that the demo's run splits at once.
     addHelpers(workerCount() - 1);
-    for (const h of helpers) {
-      helperReady(h).catch(() => {});
-    }
+    prepareHelpers();
     page.busy = true;
     updateControls();
     setState('starting', 'stateStarting');
