@@ -327,12 +327,13 @@
 
   // helperReady resolves when helper h holds the page's files, loading them
   // once (a load under way is shared). A helper that holds the page's
-  // checkpoint already is given only the new batch.
+  // network already (the checkpoint's, or the demo's) is given only the new
+  // batch.
   function helperReady(h) {
     if (h.ready && h.checkpoint === page.checkpoint && h.batch === page.batch) {
       return h.ready;
     }
-    const onlyBatch = h.ready && page.checkpoint && page.batch && h.checkpoint === page.checkpoint;
+    const onlyBatch = h.ready && page.batch && h.checkpoint === page.checkpoint;
     const batch = page.batch;
     h.checkpoint = page.checkpoint;
     h.batch = batch;
