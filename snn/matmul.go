@@ -28,8 +28,10 @@ func matmul(m, n, k int, a []float32, aT bool, b, c []float32) {
 	impl.Sgemm(blas.NoTrans, blas.NoTrans, m, n, k, 1, a, k, b, n, 0, c, n)
 }
 
-// sconvSIMD: natively the sparse forward stays in Go (axpy has its own FMA kernel).
-func sconvSIMD(l *Layer, T int, in, acc []float32) bool { return false }
+// sconvSIMD and slinearSIMD: natively the sparse forwards stay in Go (axpy
+// has its own FMA kernel).
+func sconvSIMD(l *Layer, T int, in, acc []float32) bool   { return false }
+func slinearSIMD(l *Layer, T int, in, acc []float32) bool { return false }
 
 // ifForwardSIMD and ifBackwardSIMD: natively the IF neurons stay in Go.
 func ifForwardSIMD(l *Layer, T int, in, out, keep []float32) (int, bool) { return 0, false }

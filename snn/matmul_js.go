@@ -199,11 +199,24 @@ func convBackwardSIMD(l *Layer, T int, gout, gin []float32) bool {
 // in the SIMD module: the Go loop spends its time in axpy, four floats at a
 // time there. False when the module cannot take it.
 func sconvSIMD(l *Layer, T int, in, acc []float32) bool {
-	C := l.Out.C
+	return sconv(in, l.WT, acc, l.In.C, T, l.In.H, l.In.W, l.Out.H, l.Out.W, l.Out.C, l.K, l.Stride, l.Pad)
+}
+
+// slinearSIMD is linearForwardSparse's accumulation (acc holds the bias on
+// entry) in the SIMD module: a linear layer is a 1x1 convolution of a 1x1
+// input with In.Size() channels, and sconv adds the inputs in the Go loop's
+// order.
+func slinearSIMD(l *Layer, T int, in, acc []float32) bool {
+	return sconv(in, l.WT, acc, l.In.Size(), T, 1, 1, 1, 1, l.Out.C, 1, 1, 0)
+}
+
+// sconv calls the module's sparse convolution forward, when it runs and the
+// rows are whole vectors (C a multiple of 4).
+func sconv(in, wt, acc []float32, cin, T, H, W, Ho, Wo, C, k, stride, pad int) bool {
 	if !simdReady() || C%4 != 0 {
 		return false
 	}
-	simd.sconv.Invoke(addr(in, T*l.In.Size()), addr(l.WT, len(l.WT)), addr(acc, T*l.Out.Size()), l.In.C, T, l.In.H, l.In.W, l.Out.H, l.Out.W, C, l.K, l.Stride, l.Pad)
+	simd.sconv.Invoke(addr(in, cin*T*H*W), addr(wt, cin*k*k*C), addr(acc, T*Ho*Wo*C), cin, T, H, W, Ho, Wo, C, k, stride, pad)
 	return true
 }
 

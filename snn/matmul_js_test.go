@@ -107,6 +107,41 @@ func TestSIMDConv(t *testing.T) {
 	}
 }
 
+// TestSIMDLinear: a linear layer's sparse forward in the SIMD module (sconv
+// as a 1x1 convolution) gives the Go loop's numbers bit for bit; a width
+// that is not a multiple of 4 stays in Go.
+func TestSIMDLinear(t *testing.T) {
+	needSIMD(t)
+	rng := rand.New(rand.NewPCG(7, 8))
+	const T = 5
+	for _, c := range []struct{ in, out int }{{512, 64}, {96, 40}, {64, 10}} {
+		l := &Layer{Kind: "linear", In: Shape{c.in, 1, 1}, Out: Shape{c.out, 1, 1}}
+		l.WT, l.B = make([]float32, c.in*c.out), make([]float32, c.out)
+		for i := range l.WT {
+			l.WT[i] = float32(rng.NormFloat64())
+		}
+		for i := range l.B {
+			l.B[i] = float32(rng.NormFloat64())
+		}
+		in := make([]float32, c.in*T)
+		for i := range in {
+			if rng.IntN(3) == 0 { // spikes times a threshold: mostly zeros
+				in[i] = 0.625
+			}
+		}
+		if got := slinearSIMD(l, T, in, make([]float32, T*c.out)); got != (c.out%4 == 0) {
+			t.Fatalf("%+v: the module takes it: %v", c, got)
+		}
+		do := func(useSIMD bool) []float32 {
+			defer withSIMD(useSIMD)()
+			out := make([]float32, c.out*T)
+			linearForwardSparse(l, T, in, out, make([]float32, T*c.out))
+			return out
+		}
+		sameBits(t, fmt.Sprintf("%+v: forward out", c), do(true), do(false))
+	}
+}
+
 // TestSIMDPool: the SIMD module's 2x2 average pooling, forward and
 // backward, gives the Go loops' numbers bit for bit (signed zeros too).
 func TestSIMDPool(t *testing.T) {

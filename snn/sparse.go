@@ -102,8 +102,14 @@ func linearForwardSparse(l *Layer, T int, in, out, acc []float32) {
 	C, K := l.Out.C, l.In.Size()
 	acc = acc[:T*C]
 	for t := 0; t < T; t++ {
+		copy(acc[t*C:(t+1)*C], l.B)
+	}
+	if slinearSIMD(l, T, in, acc) {
+		transpose(out, acc, T, C)
+		return
+	}
+	for t := 0; t < T; t++ {
 		a := acc[t*C : (t+1)*C]
-		copy(a, l.B)
 		for i := 0; i < K; i++ {
 			if v := in[i*T+t]; v != 0 {
 				axpy(a, l.WT[i*C:(i+1)*C], v)
