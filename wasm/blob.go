@@ -9,6 +9,7 @@ import (
 	"strings"
 	"syscall/js"
 
+	"github.com/spikegrad/spikegrad/snn/cifar"
 	"github.com/spikegrad/spikegrad/snn/job"
 )
 
@@ -114,9 +115,9 @@ func isGzip(blob js.Value) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	var magic [2]byte
-	n := js.CopyBytesToGo(magic[:], js.Global().Get("Uint8Array").New(ab))
-	return n == 2 && magic == [2]byte{0x1f, 0x8b}, nil
+	var head [2]byte
+	n := js.CopyBytesToGo(head[:], js.Global().Get("Uint8Array").New(ab))
+	return cifar.IsGzip(head[:n]), nil
 }
 
 // await waits for a JavaScript promise on the calling goroutine.

@@ -38,7 +38,7 @@ func ReadArchive(r io.Reader, member string, classes int) (*Batch, string, error
 		return nil, "", errors.New("not a tar.gz archive: too short")
 	}
 	rest := io.MultiReader(bytes.NewReader(magic[:]), br)
-	if magic == [2]byte{0x1f, 0x8b} {
+	if IsGzip(magic[:]) {
 		zr, err := gzip.NewReader(rest)
 		if err != nil {
 			return nil, "", fmt.Errorf("not a tar.gz archive: %s", streamError(err))
@@ -109,6 +109,11 @@ func wanted(name, base, member string) bool {
 		}
 	}
 	return false
+}
+
+// IsGzip tells whether a file that starts with head is gzip-compressed.
+func IsGzip(head []byte) bool {
+	return len(head) >= 2 && head[0] == 0x1f && head[1] == 0x8b
 }
 
 var errArchiveBound = errors.New("past the archive bound")

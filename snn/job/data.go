@@ -75,7 +75,7 @@ func Decode(files []File, net *snn.Net, member string) (*Decoded, error) {
 	if len(head) == 0 {
 		return nil, fmt.Errorf("%s: empty file", f.Name)
 	}
-	archive := f.Inflated || bytes.HasPrefix(head, []byte{0x1f, 0x8b}) || len(head) >= 262 && string(head[257:262]) == "ustar"
+	archive := f.Inflated || cifar.IsGzip(head) || len(head) >= 262 && string(head[257:262]) == "ustar"
 	if archive {
 		if r == nil {
 			r = bytes.NewReader(f.Data)
