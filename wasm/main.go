@@ -51,11 +51,17 @@ import (
 
 // The loaded checkpoint and data files; a run uses both. The files are
 // decoded once for the network and archive member they were decoded for.
+// ckptID and dataID are the page's names for the files it gave ("demo" for
+// the demo's): a run or teaching call that names others is refused, so that
+// no worker computes on other files than the page shows. A file that is
+// refused changes none of these.
 var (
 	net      *snn.Net
 	ckptName string
+	ckptID   string
 	sources  []source
 	dataName string
+	dataID   string
 	isDemo   bool
 	decoded  struct {
 		d      *job.Decoded
@@ -94,6 +100,10 @@ type settings struct {
 	// of the chosen images (the first len%parts shares one image more).
 	Part  int `json:"part"`
 	Parts int `json:"parts"`
+	// CkptID and DataID, when set, are the files the page means: the call
+	// is refused when this engine holds others.
+	CkptID string `json:"ckpt_id"`
+	DataID string `json:"data_id"`
 }
 
 // share is settings s's part of the chosen images idx, and where it starts.
@@ -174,7 +184,12 @@ func netInfo() map[string]any {
 		names = append(names, net.Layers[i].Name)
 	}
 	return map[string]any{"ckpt": ckptName, "arch": net.Arch.Name, "classes": net.Arch.Classes, "layers": names, "input": net.Arch.Input,
-		"description": net.Arch}
+		"description": net.Arch, "held": held()}
+}
+
+// held says which of the page's files this engine holds.
+func held() map[string]string {
+	return map[string]string{"ckpt": ckptID, "data": dataID}
 }
 
 func loadDemo(args []js.Value) (any, error) {
@@ -182,15 +197,18 @@ func loadDemo(args []js.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	net, ckptName, isDemo = n, demo.CheckpointName, true
-	setSources([]source{{name: demo.BatchName, data: demo.Batch}})
-	d, err := decode("")
+	ss := []source{{name: demo.BatchName, data: demo.Batch}}
+	d, err := decodeFor(ss, n, "")
 	if err != nil {
 		return nil, err
 	}
+	net, ckptName, ckptID, isDemo = n, demo.CheckpointName, "demo", true
+	setSources(ss, "demo", d, "")
 	info := netInfo()
 	info["data"] = dataName
 	info["images"] = d.N
+	info["format"] = d.Format
+	info["bytes"] = len(demo.Batch)
 	return info, nil
 }
 
@@ -200,15 +218,25 @@ func loadCheckpoint(args []js.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	n, err := job.Checkpoint(name, b)
+	var n *snn.Net
 	if desc := strArg(args, 2); desc != "" {
 		n, err = job.CheckpointArch(name, b, "the architecture description", []byte(desc))
+	} else {
+		n, err = job.Checkpoint(name, b)
 	}
 	if err != nil {
 		return nil, err
 	}
-	net, ckptName, isDemo = n, name, false
-	return netInfo(), nil
+	net, ckptName, ckptID, isDemo = n, name, strArg(args, 3), false
+	info := netInfo()
+	// The batch this engine holds, read for the new network: a batch that
+	// does not fit it is said now (the run would refuse it).
+	if sources != nil {
+		if _, err := decode(""); err != nil {
+			info["batchError"] = err.Error()
+		}
+	}
+	return info, nil
 }
 
 func loadBatch(args []js.Value) (any, error) {
@@ -230,38 +258,57 @@ func loadBatch(args []js.Value) (any, error) {
 			total += src.blob.Get("size").Int()
 		}
 	}
-	setSources(ss)
-	isDemo = false
-	info := map[string]any{"data": dataName, "bytes": total}
-	if net != nil {
-		// Decoded now, so that a bad file is said at once, not at the run.
-		d, err := decode("")
-		if err != nil {
-			return nil, err
-		}
-		unlabelled := 0
-		for _, l := range d.Labels {
-			if l < 0 {
-				unlabelled++
-			}
-		}
-		info["images"], info["format"], info["member"], info["unlabelled"] = d.N, d.Format, d.Member, unlabelled
+	if net == nil {
+		return nil, fmt.Errorf("loadBatch: no network to read the images for")
 	}
-	return info, nil
+	// Decoded and checked against the network before it replaces anything,
+	// so that a refused file leaves this engine as it was.
+	member := strArg(args, 3)
+	d, err := decodeFor(ss, net, member)
+	if err != nil {
+		return nil, err
+	}
+	setSources(ss, strArg(args, 2), d, member)
+	isDemo = false
+	unlabelled := 0
+	for _, l := range d.Labels {
+		if l < 0 {
+			unlabelled++
+		}
+	}
+	return map[string]any{"data": dataName, "bytes": total, "images": d.N, "format": d.Format, "member": d.Member,
+		"unlabelled": unlabelled, "held": held()}, nil
 }
 
-func setSources(ss []source) {
-	sources, dataName = ss, job.DataName(files())
-	decoded.d = nil
+// setSources makes ss the loaded data (the page's id for it), decoded as d
+// for the loaded network and member.
+func setSources(ss []source, id string, d *job.Decoded, member string) {
+	sources, dataName, dataID = ss, job.DataName(filesOf(ss)), id
+	decoded.d, decoded.net, decoded.member = d, net, member
 }
 
-// files opens the loaded sources for one decode (a Blob is read anew).
-func files() []job.File {
-	fs := make([]job.File, len(sources))
-	for i, s := range sources {
+// filesOf opens sources for one decode (a Blob is read anew).
+func filesOf(ss []source) []job.File {
+	fs := make([]job.File, len(ss))
+	for i, s := range ss {
 		fs[i] = s.file()
 	}
 	return fs
+}
+
+// decodeFor decodes sources for network n and checks that their images fit
+// it: what a run would refuse, said when the file is loaded.
+func decodeFor(ss []source, n *snn.Net, member string) (*job.Decoded, error) {
+	d, err := job.Decode(filesOf(ss), n, member)
+	if err != nil {
+		return nil, err
+	}
+	if d.N > 0 {
+		if _, err := job.Choose(d, job.DataName(filesOf(ss)), n, job.Choice{N: 1}, "auto"); err != nil {
+			return nil, err
+		}
+	}
+	return d, nil
 }
 
 // decode decodes the loaded files for the loaded network, once per network
@@ -271,7 +318,7 @@ func decode(member string) (*job.Decoded, error) {
 		return decoded.d, nil
 	}
 	decoded.d = nil
-	d, err := job.Decode(files(), net, member)
+	d, err := decodeFor(sources, net, member)
 	if err != nil {
 		return nil, err
 	}
@@ -298,6 +345,9 @@ func choose(set string, s *settings) (snn.Options, *job.Decoded, []int, error) {
 	if err := json.Unmarshal([]byte(set), s); err != nil {
 		return snn.Options{}, nil, nil, fmt.Errorf("settings: %v", err)
 	}
+	if err := checkHeld(s); err != nil {
+		return snn.Options{}, nil, nil, err
+	}
 	opt := snn.Options{T: s.T, L: s.L, Gamma: s.Gamma}
 	if err := opt.Check(); err != nil {
 		return snn.Options{}, nil, nil, err
@@ -323,6 +373,17 @@ func choose(set string, s *settings) (snn.Options, *job.Decoded, []int, error) {
 		return snn.Options{}, nil, nil, fmt.Errorf("%s: %v", dataName, err)
 	}
 	return opt, d, idx, nil
+}
+
+// checkHeld refuses settings that name other files than this engine holds.
+func checkHeld(s *settings) error {
+	if s.CkptID != "" && s.CkptID != ckptID {
+		return fmt.Errorf("this worker holds checkpoint %s (%q), not %q: not run", ckptName, ckptID, s.CkptID)
+	}
+	if s.DataID != "" && s.DataID != dataID {
+		return fmt.Errorf("this worker holds data %s (%q), not %q: not run", dataName, dataID, s.DataID)
+	}
+	return nil
 }
 
 // prepare is choose, with the chosen images normalised for the network.
@@ -353,7 +414,7 @@ func runJob(set string, progress js.Value) (any, error) {
 		var from int
 		idx, from = share(idx, &s)
 		if len(idx) == 0 {
-			return map[string]any{"indices": idx}, nil
+			return map[string]any{"indices": idx, "images": d.N, "held": held()}, nil
 		}
 		if s.Pixels >= 0 {
 			s.Pixels = max(0, s.Pixels-from)
@@ -371,7 +432,7 @@ func runJob(set string, progress js.Value) (any, error) {
 		}
 	}
 	t0 := time.Now()
-	out := map[string]any{"indices": idx}
+	out := map[string]any{"indices": idx, "images": d.N, "held": held()}
 	var labels []int
 	var names []string
 	var pixels []byte

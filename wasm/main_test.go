@@ -6,10 +6,12 @@ import (
 	"encoding/base64"
 	"fmt"
 	"math"
+	"strings"
 	"syscall/js"
 	"testing"
 
 	"github.com/spikegrad/spikegrad/snn"
+	"github.com/spikegrad/spikegrad/snn/demo"
 	"github.com/spikegrad/spikegrad/snn/fixture"
 )
 
@@ -90,5 +92,42 @@ func TestRunShares(t *testing.T) {
 	}
 	if _, err := runJob(`{"n": 2, "part": 3, "parts": 3}`, js.Undefined()); err == nil {
 		t.Error("part 4 of 3: no error")
+	}
+}
+
+// uint8Array copies b into a new JavaScript Uint8Array.
+func uint8Array(b []byte) js.Value {
+	u := js.Global().Get("Uint8Array").New(len(b))
+	js.CopyBytesToJS(u, b)
+	return u
+}
+
+// TestRefusedBatch: a data file the engine refuses changes nothing it holds
+// (the next run is the one before it, on the same files and ids), and a run
+// naming other files than the engine holds is refused.
+func TestRefusedBatch(t *testing.T) {
+	run := demoRunner(t)
+	before := run(`{"n": 4}`)
+	bad := []any{js.ValueOf([]any{"checkpoint.pth"}), js.ValueOf([]any{uint8Array([]byte("PK\x03\x04 not a batch"))}), js.ValueOf("data#2")}
+	args := make([]js.Value, len(bad))
+	for i, a := range bad {
+		args[i] = a.(js.Value)
+	}
+	if _, err := loadBatch(args); err == nil || !strings.Contains(err.Error(), "checkpoint.pth") {
+		t.Fatalf("a bad data file: error %v, want one naming it", err)
+	}
+	if dataID != "demo" || dataName != demo.BatchName {
+		t.Errorf("after a refused file the engine holds %q (%s)", dataID, dataName)
+	}
+	after := run(`{"n": 4, "ckpt_id": "demo", "data_id": "demo"}`)
+	a, b := before["result"].(*snn.Result), after["result"].(*snn.Result)
+	if a.Loss != b.Loss || after["data"] != before["data"] {
+		t.Errorf("after a refused file: loss %g on %v, before %g on %v", b.Loss, after["data"], a.Loss, before["data"])
+	}
+	if _, err := runJob(`{"n": 4, "data_id": "data#2"}`, js.Undefined()); err == nil || !strings.Contains(err.Error(), "not run") {
+		t.Errorf("a run naming data the engine does not hold: error %v", err)
+	}
+	if _, err := runJob(`{"n": 4, "ckpt_id": "ckpt#1"}`, js.Undefined()); err == nil || !strings.Contains(err.Error(), "not run") {
+		t.Errorf("a run naming a checkpoint the engine does not hold: error %v", err)
 	}
 }
