@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/spikegrad/spikegrad/snn"
@@ -290,7 +291,11 @@ func torchDict(b []byte, classes int, in [3]int) (*Decoded, error) {
 		}
 	}
 	if im == nil {
-		return nil, fmt.Errorf("no tensor called images among %s (a checkpoint? it goes in the other slot)", strings.Join(keys, ", "))
+		some := keys
+		if len(some) > 3 {
+			some = append(slices.Clip(some[:3]), fmt.Sprintf("... (%d tensors)", len(keys)))
+		}
+		return nil, fmt.Errorf("no tensor called images among %s: a checkpoint? it goes in the other box", strings.Join(some, ", "))
 	}
 	var floats func() ([]float32, error)
 	switch {

@@ -340,6 +340,11 @@ func (t *tensorRef) walk(n int, data []byte, f func(i int, e []byte)) {
 func loadZip(b []byte) (any, error) {
 	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
 	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
+		// A zip ends with its directory: a file that starts as one and
+		// has none was cut short (a download or copy that stopped).
+		if errors.Is(err, zip.ErrFormat) && !bytes.Contains(b[max(0, len(b)-(1<<16+22)):], []byte("PK\x05\x06")) {
+			return nil, fmt.Errorf("the file is cut off: it starts as a zip (a PyTorch checkpoint) but its end is missing (%d bytes)", len(b))
+		}
 		return nil, fmt.Errorf("not a PyTorch checkpoint: %v", err)
 	}
 	files := make(map[string]*zip.File, len(zr.File))

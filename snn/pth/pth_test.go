@@ -123,7 +123,7 @@ func TestRefused(t *testing.T) {
 		{"bad_view.pt", nil, "tensor w: view (offset 2, shape [3], stride [1]) reaches outside its storage of 4 elements"},
 		{"empty", []byte{}, "not a PyTorch checkpoint: unknown format"},
 		{"random", random, "not a PyTorch checkpoint: unknown format"},
-		{"random zip", append([]byte("PK\x03\x04"), random...), "not a PyTorch checkpoint: zip: not a valid zip file"},
+		{"random zip", append([]byte("PK\x03\x04"), random...), "the file is cut off: it starts as a zip (a PyTorch checkpoint) but its end is missing"},
 		{"random pickle", append([]byte{0x80}, random...), "bad pickle"},
 		{"odd dict", []byte("\x80\x02(K\x01d."), "bad pickle: odd number of dict items"},
 		{"empty long", []byte("\x80\x02\x8a\x00."), "bad pickle: empty long"},
@@ -238,4 +238,18 @@ func FuzzLoad(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestCutOff: a checkpoint cut short anywhere says that it is cut off.
+func TestCutOff(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "testdata", "vgg16_c10.pth"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []int{1000, len(b) / 2, len(b) - 30} {
+		_, err := Load(b[:n])
+		if err == nil || !strings.Contains(err.Error(), "cut off") {
+			t.Errorf("the first %d of %d bytes: %v, want an error saying it is cut off", n, len(b), err)
+		}
+	}
 }
