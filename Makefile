@@ -60,13 +60,13 @@ unit:
 # js/wasm is single-threaded and dies at start with GOMAXPROCS > 1.
 wasm-test: node_modules/.package-lock.json
 	@mkdir -p bin
-	node snn/simd/build.mjs snn/simd/gemm.wat bin/gemm.wasm
-	@cmp -s bin/gemm.wasm snn/simd/gemm.wasm || { echo "snn/simd/gemm.wasm is not what gemm.wat compiles to: make simd"; exit 1; }
+	node snn/kern/simd/build.mjs snn/kern/simd/gemm.wat bin/gemm.wasm
+	@cmp -s bin/gemm.wasm snn/kern/simd/gemm.wasm || { echo "snn/kern/simd/gemm.wasm is not what gemm.wat compiles to: make simd"; exit 1; }
 	env -u GOMAXPROCS GOOS=js GOARCH=wasm PATH="$(GOROOT)/lib/wasm:$$PATH" $(GO) test ./snn/... ./wasm
 
 # The page's WebAssembly SIMD kernel, compiled from its text with wabt (npm).
 simd: node_modules/.package-lock.json
-	node snn/simd/build.mjs snn/simd/gemm.wat snn/simd/gemm.wasm
+	node snn/kern/simd/build.mjs snn/kern/simd/gemm.wat snn/kern/simd/gemm.wasm
 
 # The page in headless chromium (Debian's, installed here when missing, with a
 # CJK font for the Chinese screenshots): the demo, a fixture run against

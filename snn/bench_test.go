@@ -2,7 +2,6 @@ package snn_test
 
 import (
 	"context"
-	"math/rand"
 	"os"
 	"path/filepath"
 	"testing"
@@ -63,16 +62,4 @@ func benchVGG16(b *testing.B, n, workers int, forwardOnly bool) {
 		b.Skip(err)
 	}
 	benchRun(b, "vgg16_full.pth", ck, "batch.bin", data, n, workers, forwardOnly)
-}
-
-// BenchmarkAxpy is the sparse forward's inner loop, at a VGG16 width.
-func BenchmarkAxpy(b *testing.B) {
-	x, y := make([]float32, 512), make([]float32, 512)
-	for i := range x {
-		x[i] = rand.Float32()
-	}
-	for range b.N {
-		snn.Axpy(y, x, 0.5)
-	}
-	b.SetBytes(512 * 4)
 }

@@ -1,4 +1,4 @@
 package snn
 
-// Axpy is axpy, for benchmarks in snn_test.
-var Axpy = axpy
+// SameWeights says whether two networks' first layers share one set of weights.
+func SameWeights(a, b *Net) bool { return a.Layers[0].w == b.Layers[0].w }

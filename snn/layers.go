@@ -1,21 +1,27 @@
 package snn
 
-import "math"
+import (
+	"math"
 
-// Each layer has a forward and a backward over flat slices. An activation
-// over T steps is [C][T][H*W] (see Shape). Backward computes only the
-// gradient with respect to the layer's input: no weight gradient is ever
-// needed for threshold gradients.
+	"github.com/spikegrad/spikegrad/snn/kern"
+)
+
+// Each layer has a forward and a backward over flat slices of E, float32 or
+// float64 (the exact mode): one engine over both. An activation over T steps
+// is [C][T][H*W] (see Shape). Backward computes only the gradient with
+// respect to the layer's input: no weight gradient is ever needed for
+// threshold gradients.
 
 // convForward: out[co][t][p] = b[co] + sum W[co][ci,ky,kx] in[ci][t][p shifted].
 // col is scratch of Cin*K*K x T*Ho*Wo.
-func convForward(l *Layer, T int, in, out, col []float32) {
+func convForward[E kern.Float](l *Layer, T int, in, out, col []E) {
+	p := wts[E](l)
 	n := T * l.Out.H * l.Out.W
 	kk := l.In.C * l.K * l.K
 	im2col(l, T, in, col[:kk*n])
-	matmul(l.Out.C, n, kk, l.WT, true, col, out)
+	kern.Gemm(l.Out.C, n, kk, p.WT, true, col, out)
 	for co := 0; co < l.Out.C; co++ {
-		b := l.B[co]
+		b := p.B[co]
 		o := out[co*n : (co+1)*n]
 		for i := range o {
 			o[i] += b
@@ -24,18 +30,19 @@ func convForward(l *Layer, T int, in, out, col []float32) {
 }
 
 // convBackward: gin = col2im(Wᵀ gout).
-func convBackward(l *Layer, T int, gout, gin, col []float32) {
-	if convBackwardSIMD(l, T, gout, gin) {
+func convBackward[E kern.Float](l *Layer, T int, gout, gin, col []E) {
+	p := wts[E](l)
+	if kern.ConvBackward(p.WT, gout, gin, l.Out.C, l.In.C, T, l.In.H, l.In.W, l.Out.H, l.Out.W, l.K, l.Stride, l.Pad) {
 		return
 	}
 	n := T * l.Out.H * l.Out.W
 	kk := l.In.C * l.K * l.K
-	matmul(kk, n, l.Out.C, l.WT, false, gout, col[:kk*n])
+	kern.Gemm(kk, n, l.Out.C, p.WT, false, gout, col[:kk*n])
 	col2im(l, T, col[:kk*n], gin)
 }
 
 // im2col lays the input patches out as rows (ci,ky,kx) and columns (t,oy,ox).
-func im2col(l *Layer, T int, in, col []float32) {
+func im2col[E kern.Float](l *Layer, T int, in, col []E) {
 	H, W, Ho, Wo := l.In.H, l.In.W, l.Out.H, l.Out.W
 	n := T * Ho * Wo
 	r := 0
@@ -71,7 +78,7 @@ func im2col(l *Layer, T int, in, col []float32) {
 }
 
 // col2im adds the patch gradients back onto the input positions they came from.
-func col2im(l *Layer, T int, col, gin []float32) {
+func col2im[E kern.Float](l *Layer, T int, col, gin []E) {
 	H, W, Ho, Wo := l.In.H, l.In.W, l.Out.H, l.Out.W
 	n := T * Ho * Wo
 	clear(gin[:l.In.C*T*H*W])
@@ -130,21 +137,22 @@ func validSpan(wo, w, stride, pad, kx int) (ox0, ox1 int) {
 }
 
 // linearForward: out[o][t] = b[o] + sum W[o][i] in[i][t].
-func linearForward(l *Layer, T int, in, out []float32) {
-	matmul(l.Out.C, T, l.In.Size(), l.WT, true, in, out)
+func linearForward[E kern.Float](l *Layer, T int, in, out []E) {
+	p := wts[E](l)
+	kern.Gemm(l.Out.C, T, l.In.Size(), p.WT, true, in, out)
 	for o := 0; o < l.Out.C; o++ {
 		for t := 0; t < T; t++ {
-			out[o*T+t] += l.B[o]
+			out[o*T+t] += p.B[o]
 		}
 	}
 }
 
-func linearBackward(l *Layer, T int, gout, gin []float32) {
-	matmul(l.In.Size(), T, l.Out.C, l.WT, false, gout, gin)
+func linearBackward[E kern.Float](l *Layer, T int, gout, gin []E) {
+	kern.Gemm(l.In.Size(), T, l.Out.C, wts[E](l).WT, false, gout, gin)
 }
 
 // flattenForward turns [C][T][HW] into [C*HW][T], PyTorch's flatten order with steps inner.
-func flattenForward(l *Layer, T int, in, out []float32) {
+func flattenForward[E kern.Float](l *Layer, T int, in, out []E) {
 	hw := l.In.H * l.In.W
 	for c := 0; c < l.In.C; c++ {
 		for t := 0; t < T; t++ {
@@ -155,7 +163,7 @@ func flattenForward(l *Layer, T int, in, out []float32) {
 	}
 }
 
-func flattenBackward(l *Layer, T int, gout, gin []float32) {
+func flattenBackward[E kern.Float](l *Layer, T int, gout, gin []E) {
 	hw := l.In.H * l.In.W
 	for c := 0; c < l.In.C; c++ {
 		for t := 0; t < T; t++ {
@@ -166,19 +174,23 @@ func flattenBackward(l *Layer, T int, gout, gin []float32) {
 	}
 }
 
+// pool2 says whether l is a 2x2, stride-2 pool without padding, the one the
+// SIMD module takes.
+func pool2(l *Layer) bool { return l.K == 2 && l.Stride == 2 && l.Pad == 0 }
+
 // avgpoolForward averages K x K windows of every (channel, step) plane.
-func avgpoolForward(l *Layer, T int, in, out []float32) {
-	if avgpoolForwardSIMD(l, T, in, out) {
+func avgpoolForward[E kern.Float](l *Layer, T int, in, out []E) {
+	if pool2(l) && kern.AvgPool2(in, out, l.In.C*T, l.In.H, l.In.W) {
 		return
 	}
 	H, W, Ho, Wo, k := l.In.H, l.In.W, l.Out.H, l.Out.W, l.K
-	inv := 1 / float32(k*k)
+	inv := 1 / E(k*k)
 	for pl := 0; pl < l.In.C*T; pl++ {
 		src := in[pl*H*W : (pl+1)*H*W]
 		dst := out[pl*Ho*Wo : (pl+1)*Ho*Wo]
 		for oy := 0; oy < Ho; oy++ {
 			for ox := 0; ox < Wo; ox++ {
-				var s float32
+				var s E
 				for ky := 0; ky < k; ky++ {
 					row := src[(oy*l.Stride+ky)*W+ox*l.Stride:]
 					for kx := 0; kx < k; kx++ {
@@ -191,12 +203,12 @@ func avgpoolForward(l *Layer, T int, in, out []float32) {
 	}
 }
 
-func avgpoolBackward(l *Layer, T int, gout, gin []float32) {
-	if avgpoolBackwardSIMD(l, T, gout, gin) {
+func avgpoolBackward[E kern.Float](l *Layer, T int, gout, gin []E) {
+	if pool2(l) && kern.AvgUnpool2(gout, gin, l.In.C*T, l.In.H, l.In.W) {
 		return
 	}
 	H, W, Ho, Wo, k := l.In.H, l.In.W, l.Out.H, l.Out.W, l.K
-	inv := 1 / float32(k*k)
+	inv := 1 / E(k*k)
 	clear(gin[:l.In.C*T*H*W])
 	for pl := 0; pl < l.In.C*T; pl++ {
 		dst := gin[pl*H*W : (pl+1)*H*W]
@@ -218,7 +230,7 @@ func avgpoolBackward(l *Layer, T int, gout, gin []float32) {
 // maxpoolForward takes the largest value of every K x K window (padding
 // never wins) and keeps, for the backward, the input position it came from.
 // On ties the first in scan order wins, as in PyTorch: spikes tie often.
-func maxpoolForward(l *Layer, T int, in, out []float32, arg []int32) {
+func maxpoolForward[E kern.Float](l *Layer, T int, in, out []E, arg []int32) {
 	H, W, Ho, Wo, k := l.In.H, l.In.W, l.Out.H, l.Out.W, l.K
 	for pl := 0; pl < l.In.C*T; pl++ {
 		src := in[pl*H*W : (pl+1)*H*W]
@@ -226,7 +238,7 @@ func maxpoolForward(l *Layer, T int, in, out []float32, arg []int32) {
 		at := arg[pl*Ho*Wo : (pl+1)*Ho*Wo]
 		for oy := 0; oy < Ho; oy++ {
 			for ox := 0; ox < Wo; ox++ {
-				best, bi := float32(math.Inf(-1)), int32(-1)
+				best, bi := E(math.Inf(-1)), int32(-1)
 				for ky := 0; ky < k; ky++ {
 					iy := oy*l.Stride - l.Pad + ky
 					if iy < 0 || iy >= H {
@@ -249,7 +261,7 @@ func maxpoolForward(l *Layer, T int, in, out []float32, arg []int32) {
 }
 
 // maxpoolBackward sends each window's gradient to the position that won it.
-func maxpoolBackward(l *Layer, T int, gout, gin []float32, arg []int32) {
+func maxpoolBackward[E kern.Float](l *Layer, T int, gout, gin []E, arg []int32) {
 	H, W, Ho, Wo := l.In.H, l.In.W, l.Out.H, l.Out.W
 	clear(gin[:l.In.C*T*H*W])
 	for pl := 0; pl < l.In.C*T; pl++ {
@@ -262,7 +274,7 @@ func maxpoolBackward(l *Layer, T int, gout, gin []float32, arg []int32) {
 
 // add sums two activations into out (a residual join's forward; its
 // backward hands the same gradient to both branches).
-func add(a, b, out []float32) {
+func add[E kern.Float](a, b, out []E) {
 	for i := range out {
 		out[i] = a[i] + b[i]
 	}
@@ -273,10 +285,19 @@ func add(a, b, out []float32) {
 type ifPaths struct {
 	Crossing, Amplitude, Reset, Init []float64
 	Spikes                           float64 // spikes (SNN) or sum of y/thresh (ANN)
+	Near                             int     // neuron-steps within float32 rounding of a flip (nearThreshold)
 }
 
 func newIFPaths(n int) ifPaths {
-	return ifPaths{make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n), 0}
+	return ifPaths{make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n), 0, 0}
+}
+
+// thresh is channel c's threshold of th (one for the layer, or one per channel).
+func thresh[E kern.Float](th []E, c int) E {
+	if len(th) > 1 {
+		return th[c]
+	}
+	return th[0]
 }
 
 // ifForward runs the IF neurons over T steps:
@@ -284,18 +305,15 @@ func newIFPaths(n int) ifPaths {
 //	mem = th/2; for t: mem += x_t; d_t = mem - th; s_t = [d_t >= 0]; o_t = s_t*th; mem -= s_t*th
 //
 // and keeps d_t, all the backward needs (s_t is d_t >= 0).
-func ifForward(l *Layer, T int, in, out, keep []float32, acc *ifPaths) {
-	if spikes, ok := ifForwardSIMD(l, T, in, out, keep); ok {
+func ifForward[E kern.Float](l *Layer, th []E, T int, in, out, keep []E, acc *ifPaths) {
+	if spikes, ok := kern.IFForward(in, out, keep, th, l.In.C, T, l.In.H*l.In.W); ok {
 		acc.Spikes += float64(spikes)
 		return
 	}
 	hw := l.In.H * l.In.W
 	var spikes int
 	for c := 0; c < l.In.C; c++ {
-		th := l.Thresh[0]
-		if len(l.Thresh) > 1 {
-			th = l.Thresh[c]
-		}
+		th := thresh(th, c)
 		base := c * T * hw
 		for p := 0; p < hw; p++ {
 			mem := 0.5 * th
@@ -327,13 +345,13 @@ func ifForward(l *Layer, T int, in, out, keep []float32, acc *ifPaths) {
 //
 // gd, when not nil, receives g_d (dL/dd) for every neuron and step, laid out
 // as keep: a Detail asks for it, a normal run passes nil.
-func ifBackward(l *Layer, T int, gamma float32, gout, gin, keep, gd []float32, acc *ifPaths) {
+func ifBackward[E kern.Float](l *Layer, th []E, T int, gamma E, gout, gin, keep, gd []E, acc *ifPaths) {
 	inv := 1 / (gamma * gamma)
 	if gd == nil {
-		if sums, ok := ifBackwardSIMD(l, T, gamma, inv, gout, gin, keep); ok {
+		if sums, ok := kern.IFBackward(gout, gin, keep, th, l.In.C, T, l.In.H*l.In.W, gamma, inv); ok {
 			for c := 0; c < l.In.C; c++ {
 				k := 0
-				if len(l.Thresh) > 1 {
+				if len(th) > 1 {
 					k = c
 				}
 				acc.Crossing[k] += sums[4*c]
@@ -347,24 +365,23 @@ func ifBackward(l *Layer, T int, gamma float32, gout, gin, keep, gd []float32, a
 	hw := l.In.H * l.In.W
 	for c := 0; c < l.In.C; c++ {
 		k := 0
-		th := l.Thresh[0]
-		if len(l.Thresh) > 1 {
-			th, k = l.Thresh[c], c
+		if len(th) > 1 {
+			k = c
 		}
+		th := thresh(th, c)
 		base := c * T * hw
 		var cross, amp, reset, init float64
 		for p := 0; p < hw; p++ {
-			var gm float32
-			var cr, am, re float32
+			var gm, cr, am, re E
 			for t := T - 1; t >= 0; t-- {
 				i := base + t*hw + p
 				d, go_ := keep[i], gout[i]
-				var g float32
+				var g E
 				if d >= 0 {
 					am += go_
 					re -= gm
 				}
-				if a := gamma - abs32(d); a > 0 {
+				if a := gamma - abs(d); a > 0 {
 					g = th * (go_ - gm) * a * inv
 				}
 				if gd != nil {
@@ -388,20 +405,17 @@ func ifBackward(l *Layer, T int, gamma float32, gout, gin, keep, gd []float32, a
 
 // annForward is the QCFS quantised activation (T = 0):
 // y = th * floor(clamp(x/th, 0, 1)*L + 0.5)/L; it keeps x for the backward.
-func annForward(l *Layer, L int, in, out, keep []float32, acc *ifPaths) {
+func annForward[E kern.Float](l *Layer, th []E, L int, in, out, keep []E, acc *ifPaths) {
 	hw := l.In.H * l.In.W
-	fl := float32(L)
+	fl := E(L)
 	var rate float64
 	for c := 0; c < l.In.C; c++ {
-		th := l.Thresh[0]
-		if len(l.Thresh) > 1 {
-			th = l.Thresh[c]
-		}
+		th := thresh(th, c)
 		for i := c * hw; i < (c+1)*hw; i++ {
 			x := in[i]
 			keep[i] = x
 			z := min(max(x/th, 0), 1)
-			q := float32(math.Floor(float64(z*fl+0.5))) / fl
+			q := E(math.Floor(float64(z*fl+0.5))) / fl
 			out[i] = q * th
 			rate += float64(q)
 		}
@@ -411,20 +425,20 @@ func annForward(l *Layer, L int, in, out, keep []float32, acc *ifPaths) {
 
 // annBackward: the floor is straight-through and clamp passes its bounds, so
 // dy/dx = [0 <= x/th <= 1] and dy/dth = q/L - [0 <= x/th <= 1]*x/th.
-func annBackward(l *Layer, L int, gout, gin, keep []float32, acc *ifPaths) {
+func annBackward[E kern.Float](l *Layer, th []E, L int, gout, gin, keep []E, acc *ifPaths) {
 	hw := l.In.H * l.In.W
-	fl := float32(L)
+	fl := E(L)
 	for c := 0; c < l.In.C; c++ {
 		k := 0
-		th := l.Thresh[0]
-		if len(l.Thresh) > 1 {
-			th, k = l.Thresh[c], c
+		if len(th) > 1 {
+			k = c
 		}
+		th := thresh(th, c)
 		var g float64
 		for i := c * hw; i < (c+1)*hw; i++ {
 			x, go_ := keep[i], gout[i]
 			z := x / th
-			q := float32(math.Floor(float64(min(max(z, 0), 1)*fl+0.5))) / fl
+			q := E(math.Floor(float64(min(max(z, 0), 1)*fl+0.5))) / fl
 			gth := go_ * q
 			if z >= 0 && z <= 1 {
 				gin[i] = go_
@@ -438,4 +452,38 @@ func annBackward(l *Layer, L int, gout, gin, keep []float32, acc *ifPaths) {
 	}
 }
 
-func abs32(x float32) float32 { return math.Float32frombits(math.Float32bits(x) &^ (1 << 31)) }
+func abs[E kern.Float](x E) E {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+// nearThreshold counts the neuron-steps of an IF layer (keep as ifForward or
+// annForward left it) that sit within float32 rounding of a flip: SNN mode,
+// |mem - thresh| at most one float32 ulp of the threshold; ANN mode, x that
+// close to a level's edge thresh*(j+0.5)/L. Summing in another order moves
+// such a potential across, and the spike and its surrogate gradient with it.
+func nearThreshold[E kern.Float](l *Layer, th []E, T, L int, ann bool, keep []E) int {
+	hw := l.In.H * l.In.W
+	near := 0
+	for c := 0; c < l.In.C; c++ {
+		th := thresh(th, c)
+		f := float32(th)
+		tol := E(math.Nextafter32(f, float32(math.Inf(1))) - f)
+		for _, v := range keep[c*T*hw : (c+1)*T*hw] {
+			if !ann {
+				if abs(v) <= tol {
+					near++
+				}
+				continue
+			}
+			// The nearest edge: j+0.5 levels, j = round(v*L/th - 0.5), clamped.
+			j := min(max(math.Round(float64(v)*float64(L)/float64(th)-0.5), 0), float64(L-1))
+			if abs(v-th*E(j+0.5)/E(L)) <= tol {
+				near++
+			}
+		}
+	}
+	return near
+}

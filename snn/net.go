@@ -24,17 +24,15 @@ type Layer struct {
 	Kind    string // conv, linear, if, avgpool, maxpool, flatten, save, add
 	Name    string // state_dict prefix (IF layers are reported by it)
 	In, Out Shape
-	K       int // conv kernel, pooling window
-	Stride  int // conv, pooling
-	Pad     int // conv, maxpool
-	// WT is the weight transposed, conv [Cin*K*K][Cout], linear [In][Out]
-	// (BatchNorm folded in): the only copy kept, as the sparse forward walks
-	// its rows and the products take it transposed or not.
-	WT, B  []float32
-	W      []float32 // the weight as stored, [Cout][Cin*K*K] or [Out][In]: only while building
-	Thresh []float32 // if: one value, or one per channel
-	Tap    int       // add: the index of its save layer
-	Sub    []Layer   // add: the shortcut's layers, run on the saved activation
+	K       int       // conv kernel, pooling window
+	Stride  int       // conv, pooling
+	Pad     int       // conv, maxpool
+	Thresh  []float32 // if: one value, or one per channel
+	Tap     int       // add: the index of its save layer
+	Sub     []Layer   // add: the shortcut's layers, run on the saved activation
+	// w holds a conv's or linear's parameters and their working copies in
+	// each precision (weights.go); copies of the Layer share it.
+	w *weights
 }
 
 // Net is a network ready to run.
@@ -171,11 +169,6 @@ func (b *builder) modules(mods []Module, cur Shape, flat bool, top []Layer) ([]L
 		if err != nil {
 			return nil, cur, err
 		}
-		if l.Kind == "conv" || l.Kind == "linear" {
-			l.WT = make([]float32, len(l.W))
-			transpose(l.WT, l.W, l.Out.C, len(l.W)/l.Out.C)
-			l.W = nil // a linear's aliases the checkpoint's bytes, which can now go
-		}
 		ls = append(ls, l)
 		cur = l.Out
 	}
@@ -194,16 +187,16 @@ func (b *builder) param(key string, shape ...int) (*pth.Tensor, error) {
 	return t, nil
 }
 
-// bias copies key's bias, when the checkpoint has one, into l.B (zeros else).
-func (b *builder) bias(l *Layer, key string, n int) error {
-	l.B = make([]float32, n)
-	if t := b.p[key+".bias"]; t != nil {
-		if !sameShape(t.Shape, []int{n}) {
-			return fmt.Errorf("%s.bias has shape %v, want [%d]", key, t.Shape, n)
-		}
-		copy(l.B, t.Data)
+// bias is key's bias, when the checkpoint has one (nil else).
+func (b *builder) bias(key string, n int) ([]float32, error) {
+	t := b.p[key+".bias"]
+	if t == nil {
+		return nil, nil
 	}
-	return nil
+	if !sameShape(t.Shape, []int{n}) {
+		return nil, fmt.Errorf("%s.bias has shape %v, want [%d]", key, t.Shape, n)
+	}
+	return t.Data, nil
 }
 
 // conv builds convolution l from module m on input l.In, with the BatchNorm
@@ -230,13 +223,22 @@ func (b *builder) conv(l *Layer, m Module, bn string, flat bool) error {
 		return fmt.Errorf("%s: a %dx%d input is too small for a %dx%d kernel", m.Key, cur.H, cur.W, k, k)
 	}
 	l.Out = slide(cout, cur, k, stride, m.Pad)
-	l.W = append([]float32(nil), w.Data...)
-	if err := b.bias(l, m.Key, cout); err != nil {
+	bias, err := b.bias(m.Key, cout)
+	if err != nil {
 		return err
 	}
+	var norm *[4][]float32
 	if bn != "" {
-		return foldBN(l, bn, b.param)
+		norm = new([4][]float32)
+		for i, name := range []string{"weight", "bias", "running_mean", "running_var"} {
+			t, err := b.param(bn+"."+name, cout)
+			if err != nil {
+				return err
+			}
+			norm[i] = t.Data
+		}
 	}
+	l.w = newWeights(cout, w.Data, bias, norm)
 	return nil
 }
 
@@ -253,8 +255,12 @@ func (b *builder) linear(l *Layer, m Module, flat bool) error {
 		return fmt.Errorf("%s.weight has shape %v, want [* %d]", m.Key, w.Shape, l.In.Size())
 	}
 	l.Out = Shape{w.Shape[0], 1, 1}
-	l.W = w.Data
-	return b.bias(l, m.Key, w.Shape[0])
+	bias, err := b.bias(m.Key, w.Shape[0])
+	if err != nil {
+		return err
+	}
+	l.w = newWeights(w.Shape[0], w.Data, bias, nil)
+	return nil
 }
 
 // neuron builds IF layer l from module m: one threshold, or one per channel.
@@ -310,28 +316,6 @@ func pool(l *Layer, m Module, flat bool, prev func() string) error {
 // rounded down as PyTorch's convolutions and pools round.
 func slide(c int, in Shape, k, stride, pad int) Shape {
 	return Shape{c, (in.H+2*pad-k)/stride + 1, (in.W+2*pad-k)/stride + 1}
-}
-
-// foldBN folds eval-mode BatchNorm into the convolution: y = (conv+b-mean)*g/sqrt(var+eps)+beta.
-func foldBN(l *Layer, key string, param func(string, ...int) (*pth.Tensor, error)) error {
-	c := l.Out.C
-	var ts [4]*pth.Tensor
-	for i, name := range []string{"weight", "bias", "running_mean", "running_var"} {
-		t, err := param(key+"."+name, c)
-		if err != nil {
-			return err
-		}
-		ts[i] = t
-	}
-	per := len(l.W) / c
-	for o := 0; o < c; o++ {
-		s := ts[0].Data[o] / float32(math.Sqrt(float64(ts[3].Data[o])+1e-5))
-		for j := range per {
-			l.W[o*per+j] *= s
-		}
-		l.B[o] = (l.B[o]-ts[2].Data[o])*s + ts[1].Data[o]
-	}
-	return nil
 }
 
 func sameShape(a, b []int) bool {

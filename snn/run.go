@@ -6,6 +6,8 @@ import (
 	"math"
 	"runtime"
 	"sync"
+
+	"github.com/spikegrad/spikegrad/snn/kern"
 )
 
 // Options are the inference settings a checkpoint does not carry.
@@ -22,6 +24,14 @@ type Options struct {
 	ForwardOnly bool
 	// Detail, when set (SNN mode), asks for a closer look at one IF layer.
 	Detail *Detail
+	// F64 runs the engine in float64 end to end (the weights widened from
+	// the checkpoint's values): the exact answer, where float32's rounding
+	// can flip a spike and the gradient with it.
+	F64 bool
+	// Spread adds that many runs whose weights each differ from the
+	// checkpoint's by at most one float32 ulp (Net.Nudged): per threshold
+	// the range of the gradient seen and whether its sign held.
+	Spread int
 }
 
 // Progress says where a run is.
@@ -47,6 +57,11 @@ type Result struct {
 	Pred []int `json:"-"`
 	// Detail answers Options.Detail.
 	Detail *DetailResult `json:"detail,omitempty"`
+	// Precision is "float32" or "float64" (Options.F64).
+	Precision string `json:"precision"`
+	// SpreadRuns counts the runs behind each layer's GradMin, GradMax and
+	// SignStable: the checkpoint's and Options.Spread nudged ones.
+	SpreadRuns int `json:"spread_runs,omitempty"`
 }
 
 // LayerResult is one IF layer's threshold and dL/dthresh.
@@ -56,6 +71,17 @@ type LayerResult struct {
 	Grad       []float64  `json:"grad"`
 	GradPaths  *GradPaths `json:"grad_paths,omitempty"`
 	FiringRate float64    `json:"firing_rate"`
+	// NearThreshold counts the neuron-steps (over the images) that sit
+	// within float32 rounding of flipping (nearThreshold): where there are
+	// some, a float32 gradient may not keep its sign.
+	NearThreshold int `json:"near_threshold"`
+	// With Options.Spread: each run's gradient (the checkpoint's first),
+	// and per threshold the least and greatest of them and whether they all
+	// had the sign of the first (zero counts as a sign of its own).
+	GradRuns   [][]float64 `json:"grad_runs,omitempty"`
+	GradMin    []float64   `json:"grad_min,omitempty"`
+	GradMax    []float64   `json:"grad_max,omitempty"`
+	SignStable []bool      `json:"sign_stable,omitempty"`
 }
 
 // GradPaths splits dL/dthresh by where the threshold enters an IF neuron.
@@ -77,6 +103,8 @@ func (o Options) Check() error {
 		return fmt.Errorf("L is %d: quantisation levels must be between 1 and 65536", o.L)
 	case !(o.Gamma > 0) || math.IsInf(o.Gamma, 0):
 		return fmt.Errorf("gamma is %g: the surrogate width must be positive", o.Gamma)
+	case o.Spread < 0 || o.Spread > 64:
+		return fmt.Errorf("spread is %d: the nudged runs must number 0 to 64", o.Spread)
 	}
 	return nil
 }
@@ -119,6 +147,75 @@ func (n *Net) Run(ctx context.Context, x []float32, labels []int, opt Options) (
 			return nil, err
 		}
 	}
+	run := runImages[float32]
+	if opt.F64 {
+		run = runImages[float64]
+	}
+	r, err := run(ctx, n, x, labels, opt)
+	if err != nil || opt.Spread == 0 || opt.ForwardOnly {
+		return r, err
+	}
+	// The spread: the same batch on nudged weights, one run after another
+	// (each on every core), with neither a Detail nor its own progress.
+	runs := [][]LayerResult{r.Layers}
+	sub := opt
+	sub.Detail, sub.Spread = nil, 0
+	for k := 1; k <= opt.Spread; k++ {
+		if opt.Progress != nil {
+			sub.Progress = func(p Progress) {
+				p.Phase = fmt.Sprintf("spread %d/%d", k, opt.Spread)
+				opt.Progress(p)
+			}
+		}
+		rk, err := run(ctx, n.Nudged(k), x, labels, sub)
+		if err != nil {
+			return nil, err
+		}
+		runs = append(runs, rk.Layers)
+	}
+	for j := range r.Layers {
+		l := &r.Layers[j]
+		for _, lr := range runs {
+			l.GradRuns = append(l.GradRuns, lr[j].Grad)
+		}
+		l.fillSpread()
+	}
+	r.SpreadRuns = len(runs)
+	return r, nil
+}
+
+// fillSpread sets GradMin, GradMax and SignStable from GradRuns.
+func (l *LayerResult) fillSpread() {
+	k := len(l.Grad)
+	l.GradMin, l.GradMax, l.SignStable = make([]float64, k), make([]float64, k), make([]bool, k)
+	for e := range k {
+		first := l.GradRuns[0][e]
+		l.GradMin[e], l.GradMax[e], l.SignStable[e] = first, first, true
+		for _, g := range l.GradRuns[1:] {
+			l.GradMin[e] = min(l.GradMin[e], g[e])
+			l.GradMax[e] = max(l.GradMax[e], g[e])
+			if sign(g[e]) != sign(first) {
+				l.SignStable[e] = false
+			}
+		}
+	}
+}
+
+func sign(v float64) int {
+	switch {
+	case v > 0:
+		return 1
+	case v < 0:
+		return -1
+	}
+	return 0
+}
+
+// runImages runs the batch in precision E: each image on its own, workers
+// taking images in parallel.
+func runImages[E kern.Float](ctx context.Context, n *Net, x []float32, labels []int, opt Options) (*Result, error) {
+	in := Shape{n.Arch.Input[0], n.Arch.Input[1], n.Arch.Input[2]}
+	N := len(labels)
 	workers := opt.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
@@ -143,7 +240,7 @@ func (n *Net) Run(ctx context.Context, x []float32, labels []int, opt Options) (
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			w := newWorker(n, opt)
+			w := newWorker[E](n, opt)
 			for i := range next {
 				r, err := w.image(ctx, x[i*in.Size():(i+1)*in.Size()], i, labels[i], N, report)
 				if err != nil {
@@ -186,7 +283,10 @@ feed:
 // sum adds the images' results in image order.
 func (n *Net) sum(rs []imageResult, opt Options) *Result {
 	N := len(rs)
-	r := &Result{T: opt.T, L: opt.L, Gamma: opt.Gamma, N: N, Pred: make([]int, N)}
+	r := &Result{T: opt.T, L: opt.L, Gamma: opt.Gamma, N: N, Pred: make([]int, N), Precision: "float32"}
+	if opt.F64 {
+		r.Precision = "float64"
+	}
 	correct := 0
 	for i, ir := range rs {
 		r.Loss += ir.loss
@@ -218,8 +318,9 @@ func (n *Net) sum(rs []imageResult, opt Options) *Result {
 				tot.Init[e] += p.Init[e]
 			}
 			tot.Spikes += p.Spikes
+			tot.Near += p.Near
 		}
-		lr := LayerResult{Name: l.Name, Thresh: make([]float64, k)}
+		lr := LayerResult{Name: l.Name, Thresh: make([]float64, k), NearThreshold: tot.Near}
 		for e := range k {
 			lr.Thresh[e] = float64(l.Thresh[e])
 		}
@@ -242,28 +343,29 @@ func (n *Net) sum(rs []imageResult, opt Options) *Result {
 	return r
 }
 
-// worker owns the buffers for running one image at a time.
-type worker struct {
+// worker owns the buffers for running one image at a time in precision E.
+type worker[E kern.Float] struct {
 	net   *Net
 	opt   Options
 	steps int
-	a, b  []float32   // activations, ping-pong
-	col   []float32   // im2col scratch
-	acc   []float32   // channels-last scratch of the sparse forwards
-	keep  [][]float32 // per layer: what its backward needs (IF: d_t; ANN: x; save: the activation)
-	gtap  [][]float32 // per save layer: the gradient its adds send back
-	s1    []float32   // shortcut scratch, ping-pong with s2
-	s2    []float32
+	a, b  []E   // activations, ping-pong
+	col   []E   // im2col scratch
+	acc   []E   // channels-last scratch of the sparse forwards
+	keep  [][]E // per layer: what its backward needs (IF: d_t; ANN: x; save: the activation)
+	gtap  [][]E // per save layer: the gradient its adds send back
+	th    [][]E // per IF layer: its thresholds
+	s1    []E   // shortcut scratch, ping-pong with s2
+	s2    []E
 	arg   map[*Layer][]int32 // per maxpool layer: the winners' positions
 	// With Options.Detail: the detail's IF layer index (into IFLayers) and
 	// its dL/dd for the current image.
 	detail *Detail
-	gd     []float32
+	gd     []E
 }
 
-func newWorker(n *Net, opt Options) *worker {
-	w := &worker{net: n, opt: opt, steps: max(opt.T, 1), keep: make([][]float32, len(n.Layers)),
-		gtap: make([][]float32, len(n.Layers)), arg: map[*Layer][]int32{}}
+func newWorker[E kern.Float](n *Net, opt Options) *worker[E] {
+	w := &worker[E]{net: n, opt: opt, steps: max(opt.T, 1), keep: make([][]E, len(n.Layers)),
+		gtap: make([][]E, len(n.Layers)), th: make([][]E, len(n.Layers)), arg: map[*Layer][]int32{}}
 	var act, col, acc, sc int
 	size := func(l *Layer) (int, int) { return w.steps * l.In.Size(), w.steps * l.Out.Size() }
 	scratch := func(l *Layer) {
@@ -283,7 +385,11 @@ func newWorker(n *Net, opt Options) *worker {
 		scratch(l)
 		switch l.Kind {
 		case "if", "save":
-			w.keep[i] = make([]float32, in)
+			w.keep[i] = make([]E, in)
+			w.th[i] = make([]E, len(l.Thresh))
+			for e, v := range l.Thresh {
+				w.th[i][e] = E(v)
+			}
 		case "add":
 			for k := range l.Sub {
 				si, so := size(&l.Sub[k])
@@ -292,14 +398,14 @@ func newWorker(n *Net, opt Options) *worker {
 			}
 		}
 		if l.Kind == "save" {
-			w.gtap[i] = make([]float32, in)
+			w.gtap[i] = make([]E, in)
 		}
 	}
-	w.a, w.b, w.col, w.acc = make([]float32, act), make([]float32, act), make([]float32, col), make([]float32, acc)
-	w.s1, w.s2 = make([]float32, sc), make([]float32, sc)
+	w.a, w.b, w.col, w.acc = make([]E, act), make([]E, act), make([]E, col), make([]E, acc)
+	w.s1, w.s2 = make([]E, sc), make([]E, sc)
 	if d := opt.Detail; d != nil && opt.T > 0 && !opt.ForwardOnly {
 		w.detail = d
-		w.gd = make([]float32, len(w.keep[n.IFLayers()[d.Layer]]))
+		w.gd = make([]E, len(w.keep[n.IFLayers()[d.Layer]]))
 	}
 	return w
 }
@@ -307,7 +413,7 @@ func newWorker(n *Net, opt Options) *worker {
 // image runs one image forward and, unless the run is forward-only, backward;
 // the loss is divided by N, the batch size, as the batch mean's gradient asks.
 // idx is the image's place in the batch (a Detail asks for one image).
-func (w *worker) image(ctx context.Context, x []float32, idx, label, N int, report func(string, string)) (imageResult, error) {
+func (w *worker[E]) image(ctx context.Context, x []float32, idx, label, N int, report func(string, string)) (imageResult, error) {
 	n := w.net
 	ifs := n.IFLayers()
 	r := imageResult{paths: make([]ifPaths, len(ifs))}
@@ -336,12 +442,14 @@ func (w *worker) image(ctx context.Context, x []float32, idx, label, N int, repo
 
 // forward runs the layers over the T steps and returns the logits ([classes][T])
 // and the other activation buffer, free for the loss gradient.
-func (w *worker) forward(ctx context.Context, x []float32, r *imageResult, report func(string, string)) (out, free []float32, err error) {
+func (w *worker[E]) forward(ctx context.Context, x []float32, r *imageResult, report func(string, string)) (out, free []E, err error) {
 	n, T := w.net, w.steps
 	// The input is the same at every step, so the layers before the
 	// first IF run once and their output is repeated T times.
 	cur, nxt := w.a, w.b
-	copy(cur, x)
+	for i, v := range x {
+		cur[i] = E(v)
+	}
 	t := 1
 	j := 0 // IF layers passed: after the first, inputs are spikes
 	for i := range n.Layers {
@@ -363,10 +471,11 @@ func (w *worker) forward(ctx context.Context, x []float32, r *imageResult, repor
 		switch l.Kind {
 		case "if":
 			if w.opt.T == 0 {
-				annForward(l, w.opt.L, cur, nxt, w.keep[i], &r.paths[j])
+				annForward(l, w.th[i], w.opt.L, cur, nxt, w.keep[i], &r.paths[j])
 			} else {
-				ifForward(l, T, cur, nxt, w.keep[i], &r.paths[j])
+				ifForward(l, w.th[i], T, cur, nxt, w.keep[i], &r.paths[j])
 			}
+			r.paths[j].Near += nearThreshold(l, w.th[i], T, w.opt.L, w.opt.T == 0, w.keep[i])
 			j++
 		case "save":
 			copy(w.keep[i], cur)
@@ -384,7 +493,7 @@ func (w *worker) forward(ctx context.Context, x []float32, r *imageResult, repor
 
 // layerForward runs one layer without state of its own over t steps; j is
 // the number of IF layers before it.
-func (w *worker) layerForward(l *Layer, t, j int, in, out []float32) {
+func (w *worker[E]) layerForward(l *Layer, t, j int, in, out []E) {
 	switch l.Kind {
 	case "conv":
 		if j > 0 && density(in[:t*l.In.Size()]) < sparseBelow {
@@ -408,7 +517,7 @@ func (w *worker) layerForward(l *Layer, t, j int, in, out []float32) {
 }
 
 // layerBackward is layerForward's backward: gin from gout.
-func (w *worker) layerBackward(l *Layer, T int, gout, gin []float32) {
+func (w *worker[E]) layerBackward(l *Layer, T int, gout, gin []E) {
 	switch l.Kind {
 	case "conv":
 		convBackward(l, T, gout, gin, w.col)
@@ -425,7 +534,7 @@ func (w *worker) layerBackward(l *Layer, T int, gout, gin []float32) {
 
 // shortcut runs an add's shortcut layers on its saved activation and
 // returns the result (the saved activation itself when there are none).
-func (w *worker) shortcut(l *Layer, t, j int) []float32 {
+func (w *worker[E]) shortcut(l *Layer, t, j int) []E {
 	in := w.keep[l.Tap]
 	for k := range l.Sub {
 		out := w.s1
@@ -440,7 +549,7 @@ func (w *worker) shortcut(l *Layer, t, j int) []float32 {
 
 // shortcutBackward runs g back through an add's shortcut layers and adds
 // the result to the gradient of its save.
-func (w *worker) shortcutBackward(l *Layer, g []float32) {
+func (w *worker[E]) shortcutBackward(l *Layer, g []E) {
 	T := w.steps
 	for k := len(l.Sub) - 1; k >= 0; k-- {
 		out := w.s1
@@ -459,7 +568,7 @@ func (w *worker) shortcutBackward(l *Layer, g []float32) {
 // loss is the cross-entropy of the step-averaged logits; it writes into g
 // the gradient that reaches each step's logits, divided by T (the average)
 // and N (the batch mean), and returns g.
-func (w *worker) loss(logits, g []float32, label, N int, r *imageResult) []float32 {
+func (w *worker[E]) loss(logits, g []E, label, N int, r *imageResult) []E {
 	n, T := w.net, w.steps
 	classes := n.Layers[len(n.Layers)-1].Out.C
 	z := make([]float64, classes)
@@ -493,7 +602,7 @@ func (w *worker) loss(logits, g []float32, label, N int, r *imageResult) []float
 			p--
 		}
 		for s2 := 0; s2 < T; s2++ {
-			g[k*T+s2] = float32(p / float64(T*N))
+			g[k*T+s2] = E(p / float64(T*N))
 		}
 	}
 	return g
@@ -501,8 +610,8 @@ func (w *worker) loss(logits, g []float32, label, N int, r *imageResult) []float
 
 // backward runs the gradient g of the logits down to the first IF layer:
 // nothing below it has a threshold. free is the other activation buffer.
-func (w *worker) backward(ctx context.Context, g, free []float32, r *imageResult, report func(string, string)) error {
-	n, T, gamma := w.net, w.steps, float32(w.opt.Gamma)
+func (w *worker[E]) backward(ctx context.Context, g, free []E, r *imageResult, report func(string, string)) error {
+	n, T, gamma := w.net, w.steps, E(w.opt.Gamma)
 	ifs := n.IFLayers()
 	gcur, gnxt := g, free
 	j := len(ifs)
@@ -528,13 +637,13 @@ func (w *worker) backward(ctx context.Context, g, free []float32, r *imageResult
 		case "if":
 			j--
 			if w.opt.T == 0 {
-				annBackward(l, w.opt.L, gcur, gnxt, w.keep[i], &r.paths[j])
+				annBackward(l, w.th[i], w.opt.L, gcur, gnxt, w.keep[i], &r.paths[j])
 			} else {
-				var gd []float32 // dL/dd per neuron and step, only for a Detail's layer
+				var gd []E // dL/dd per neuron and step, only for a Detail's layer
 				if w.detail != nil && w.detail.Layer == j {
 					gd = w.gd
 				}
-				ifBackward(l, T, gamma, gcur, gnxt, w.keep[i], gd, &r.paths[j])
+				ifBackward(l, w.th[i], T, gamma, gcur, gnxt, w.keep[i], gd, &r.paths[j])
 			}
 		default:
 			w.layerBackward(l, T, gcur, gnxt)

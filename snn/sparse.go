@@ -1,5 +1,7 @@
 package snn
 
+import "github.com/spikegrad/spikegrad/snn/kern"
+
 // After the first IF layer every layer's input is spikes times a threshold
 // (or their pooled averages): mostly zeros. The sparse forwards below visit
 // only the nonzero inputs and add the weight row each one touches into a
@@ -11,7 +13,7 @@ package snn
 // (measured on VGG16 layers: the dense product wins above about one half).
 const sparseBelow = 0.5
 
-func density(x []float32) float64 {
+func density[E kern.Float](x []E) float64 {
 	nz := 0
 	for _, v := range x {
 		if v != 0 {
@@ -21,37 +23,18 @@ func density(x []float32) float64 {
 	return float64(nz) / float64(len(x))
 }
 
-// axpy adds a*x to y (len(y) == len(x)): 32 at a time with FMA where the
-// CPU has it, then four at a time.
-func axpy(y, x []float32, a float32) {
-	x = x[:len(y)]
-	i := 0
-	if haveFMA && len(y) >= 32 {
-		i = len(y) &^ 31
-		axpy32(&y[0], &x[0], i, a)
-	}
-	for ; i+4 <= len(y); i += 4 {
-		y[i] += a * x[i]
-		y[i+1] += a * x[i+1]
-		y[i+2] += a * x[i+2]
-		y[i+3] += a * x[i+3]
-	}
-	for ; i < len(y); i++ {
-		y[i] += a * x[i]
-	}
-}
-
 // convForwardSparse is convForward for a sparse input; acc is scratch of
 // T*Ho*Wo*Cout values.
-func convForwardSparse(l *Layer, T int, in, out, acc []float32) {
+func convForwardSparse[E kern.Float](l *Layer, T int, in, out, acc []E) {
 	H, W, Ho, Wo, C, k := l.In.H, l.In.W, l.Out.H, l.Out.W, l.Out.C, l.K
+	w := wts[E](l)
 	n := T * Ho * Wo
 	acc = acc[:n*C]
 	for p := 0; p < n; p++ {
-		copy(acc[p*C:(p+1)*C], l.B)
+		copy(acc[p*C:(p+1)*C], w.B)
 	}
-	if sconvSIMD(l, T, in, acc) {
-		transpose(out, acc, n, C)
+	if kern.SparseConv(in, w.WT, acc, l.In.C, T, H, W, Ho, Wo, C, k, l.Stride, l.Pad) {
+		kern.Transpose(out, acc, n, C)
 		return
 	}
 	// The taps of each input row and column, found once: (ky, oy) with
@@ -70,14 +53,14 @@ func convForwardSparse(l *Layer, T int, in, out, acc []float32) {
 						for _, tx := range cols[ix] {
 							r := (ci*k+ty.k)*k + tx.k
 							o := (t*Ho+ty.o)*Wo + tx.o
-							axpy(acc[o*C:(o+1)*C], l.WT[r*C:(r+1)*C], v)
+							kern.Axpy(acc[o*C:(o+1)*C], w.WT[r*C:(r+1)*C], v)
 						}
 					}
 				}
 			}
 		}
 	}
-	transpose(out, acc, n, C)
+	kern.Transpose(out, acc, n, C)
 }
 
 // tap is a kernel offset k that takes an input position to output position o.
@@ -98,54 +81,25 @@ func taps(n, no, k, stride, pad int) [][]tap {
 }
 
 // linearForwardSparse is linearForward for a sparse input; acc is scratch of T*Out values.
-func linearForwardSparse(l *Layer, T int, in, out, acc []float32) {
+func linearForwardSparse[E kern.Float](l *Layer, T int, in, out, acc []E) {
 	C, K := l.Out.C, l.In.Size()
+	w := wts[E](l)
 	acc = acc[:T*C]
 	for t := 0; t < T; t++ {
-		copy(acc[t*C:(t+1)*C], l.B)
+		copy(acc[t*C:(t+1)*C], w.B)
 	}
-	if slinearSIMD(l, T, in, acc) {
-		transpose(out, acc, T, C)
+	// A linear layer is a 1x1 convolution of a 1x1 input with K channels.
+	if kern.SparseConv(in, w.WT, acc, K, T, 1, 1, 1, 1, C, 1, 1, 0) {
+		kern.Transpose(out, acc, T, C)
 		return
 	}
 	for t := 0; t < T; t++ {
 		a := acc[t*C : (t+1)*C]
 		for i := 0; i < K; i++ {
 			if v := in[i*T+t]; v != 0 {
-				axpy(a, l.WT[i*C:(i+1)*C], v)
+				kern.Axpy(a, w.WT[i*C:(i+1)*C], v)
 			}
 		}
 	}
-	transpose(out, acc, T, C)
-}
-
-// transpose writes the r x c matrix src into dst as c x r, in tiles that
-// stay in cache.
-func transpose(dst, src []float32, r, c int) {
-	if transposeSIMD(dst, src, r, c) {
-		return
-	}
-	if haveFMA && r%8 == 0 && c%8 == 0 && r > 0 && c > 0 {
-		// AVX 8x8 blocks (kernel_amd64.s); the shapes of conv outputs.
-		dst, src = dst[:r*c], src[:r*c]
-		for i := 0; i < r; i += 8 {
-			for j := 0; j < c; j += 8 {
-				transpose8x8(&dst[j*r+i], r, &src[i*c+j], c)
-			}
-		}
-		return
-	}
-	const b = 32
-	for i0 := 0; i0 < r; i0 += b {
-		i1 := min(i0+b, r)
-		for j0 := 0; j0 < c; j0 += b {
-			j1 := min(j0+b, c)
-			for i := i0; i < i1; i++ {
-				row := src[i*c+j0 : i*c+j1]
-				for j, v := range row {
-					dst[(j0+j)*r+i] = v
-				}
-			}
-		}
-	}
+	kern.Transpose(out, acc, T, C)
 }

@@ -9,6 +9,8 @@ import (
 	"context"
 	"fmt"
 	"math"
+
+	"github.com/spikegrad/spikegrad/snn/kern"
 )
 
 // Detail asks a run (SNN mode, with the backward) for one IF layer's dL/dd,
@@ -98,7 +100,7 @@ func (d *Detail) check(n *Net, images int) error {
 }
 
 // histBin is the bin of g.
-func histBin(g float32) int {
+func histBin[E kern.Float](g E) int {
 	if g == 0 {
 		return histSide
 	}
@@ -123,20 +125,17 @@ func histEdges() []Bin {
 }
 
 // neuron returns neuron k of the detail's layer as channel, position, and its threshold.
-func (w *worker) neuron(k int) (l *Layer, c, p int, th float32) {
-	l = &w.net.Layers[w.net.IFLayers()[w.detail.Layer]]
+func (w *worker[E]) neuron(k int) (l *Layer, c, p int, th E) {
+	li := w.net.IFLayers()[w.detail.Layer]
+	l = &w.net.Layers[li]
 	hw := l.In.H * l.In.W
 	c, p = k/hw, k%hw
-	th = l.Thresh[0]
-	if len(l.Thresh) > 1 {
-		th = l.Thresh[c]
-	}
-	return l, c, p, th
+	return l, c, p, thresh(w.th[li], c)
 }
 
 // detailForward reads the chosen image's spikes from the layer's d_t (kept
 // for the backward): the firing-rate map and the neuron's potentials.
-func (w *worker) detailForward(idx int, r *imageResult) {
+func (w *worker[E]) detailForward(idx int, r *imageResult) {
 	r.detail = &imageDetail{}
 	if idx != w.detail.Image {
 		return
@@ -171,14 +170,14 @@ func (w *worker) detailForward(idx int, r *imageResult) {
 		if d >= 0 {
 			st.S = 1
 		}
-		st.MemAfter = float64(d + th - float32(st.S)*th)
+		st.MemAfter = float64(d + th - E(st.S)*th)
 		r.detail.trace[t] = st
 	}
 }
 
 // detailBackward bins the layer's dL/dd of this image, and keeps the
 // chosen neuron's.
-func (w *worker) detailBackward(idx int, r *imageResult) {
+func (w *worker[E]) detailBackward(idx int, r *imageResult) {
 	li := w.net.IFLayers()[w.detail.Layer]
 	n := w.steps * w.net.Layers[li].In.Size()
 	for _, g := range w.gd[:n] {

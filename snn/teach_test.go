@@ -116,7 +116,7 @@ func TestWithThresholds(t *testing.T) {
 	if got := net.Thresholds(); got[0][0] != th[0][0] {
 		t.Errorf("the old network's threshold moved: %v, was %v", got[0][0], th[0][0])
 	}
-	if &m.Layers[0].WT[0] != &net.Layers[0].WT[0] {
+	if !snn.SameWeights(m, net) {
 		t.Error("the weights were copied, not shared")
 	}
 	moved[1][0] = -1

@@ -1,4 +1,4 @@
-package snn
+package kern
 
 import (
 	_ "embed"
@@ -9,7 +9,7 @@ import (
 	"unsafe"
 )
 
-// simdModule is snn/simd/gemm.wat compiled (make simd): a matrix product in
+// simdModule is snn/kern/simd/gemm.wat compiled (make simd): a matrix product in
 // WebAssembly SIMD, which Go's js/wasm port does not emit.
 //
 //go:embed simd/gemm.wasm
@@ -99,19 +99,19 @@ func simdReady() bool {
 // simdMin is the smallest product (m*n*k) worth a call into the module and its padding.
 const simdMin = 1 << 15
 
-// matmul sets c = a*b, a m x k (stored k x m when aT), b k x n, c m x n,
-// row-major: in the SIMD module where the host runs it (4-6x the Go kernel
-// under node, BenchmarkGemm*), else in our packed 4x4 kernel, which beat
-// gonum's pure-Go loops in WebAssembly.
-func matmul(m, n, k int, a []float32, aT bool, b, c []float32) {
-	if simdReady() && k > 0 && m*n*k >= simdMin {
-		simdGemm(m, n, k, a, aT, b, c)
+// Gemm sets c = a*b, a m x k (stored k x m when aT), b k x n, c m x n,
+// row-major: float32 in the SIMD module where the host runs it (4-6x the Go
+// kernel under node, BenchmarkGemm*), else in our packed 4x4 kernel, which
+// beat gonum's pure-Go loops in WebAssembly.
+func Gemm[E Float](m, n, k int, a []E, aT bool, b, c []E) {
+	if a32, ok := any(a).([]float32); ok && simdReady() && k > 0 && m*n*k >= simdMin {
+		simdGemm(m, n, k, a32, aT, any(b).([]float32), any(c).([]float32))
 		return
 	}
 	na := k * ((m + 3) &^ 3)
-	p := pack(na + k*((n+3)&^3))
+	p := pack[E](na + k*((n+3)&^3))
 	gemm(m, n, k, a, aT, b, c, (*p)[:na], (*p)[na:])
-	packs.Put(p)
+	unpack(p)
 }
 
 // simdProduct runs the module's gemm for a*b (see matmul): a and b padded
@@ -131,12 +131,12 @@ func simdProduct(m, n, k int, a []float32, aT bool, b, dst []float32) (p *[]floa
 	if n8 == n && len(dst) >= nc {
 		nc = 0
 	}
-	p = pack(na + nb + nc)
+	p = pack[float32](na + nb + nc)
 	sa, sb, c := a, b, dst
 	if na > 0 {
 		sa = (*p)[:na]
 		if aT {
-			transpose(sa, a, k, m)
+			Transpose(sa, a, k, m)
 		} else {
 			copy(sa, a[:m*k])
 		}
@@ -164,12 +164,12 @@ func simdGemm(m, n, k int, a []float32, aT bool, b, c []float32) {
 		// A transposed a (a linear layer's weights against T columns) is
 		// the larger matrix: make c's transpose, b'a, from a as it is
 		// stored; each number is the same sum in the same order.
-		p := pack(n*k + n*m)
+		p := pack[float32](n*k + n*m)
 		bt, ct := (*p)[:n*k], (*p)[n*k:]
-		transpose(bt, b, k, n)
+		Transpose(bt, b, k, n)
 		simdGemm(n, m, k, bt, false, a, ct)
-		transpose(c, ct, n, m)
-		packs.Put(p)
+		Transpose(c, ct, n, m)
+		unpack(p)
 		return
 	}
 	p, prod, n8 := simdProduct(m, n, k, a, aT, b, c[:m*n])
@@ -178,118 +178,143 @@ func simdGemm(m, n, k int, a []float32, aT bool, b, c []float32) {
 			copy(c[i*n:(i+1)*n], prod[i*n8:])
 		}
 	}
-	packs.Put(p)
+	unpack(p)
 }
 
-// convBackwardSIMD is convBackward in the SIMD module: the product, then
-// col2im on it, into gin. False when the module cannot take it.
-func convBackwardSIMD(l *Layer, T int, gout, gin []float32) bool {
-	n, kk := T*l.Out.H*l.Out.W, l.In.C*l.K*l.K
-	if !simdReady() || kk*n*l.Out.C < simdMin {
+// f32 returns s as float32s when E is float32: the module's kernels are
+// float32 only, and float64 runs the Go loops.
+func f32[E Float](s []E) ([]float32, bool) {
+	v, ok := any(s).([]float32)
+	return v, ok
+}
+
+// ConvBackward is a convolution's input gradient in the SIMD module: gin =
+// col2im(wt·gout), wt the weight transposed to [cin*k*k][cout]. False when
+// the module cannot take it (then the caller runs Gemm and its col2im).
+func ConvBackward[E Float](wt, gout, gin []E, cout, cin, T, H, W, Ho, Wo, k, stride, pad int) bool {
+	n, kk := T*Ho*Wo, cin*k*k
+	w, ok := f32(wt)
+	if !ok || !simdReady() || kk*n*cout < simdMin {
 		return false
 	}
-	p, col, n8 := simdProduct(kk, n, l.Out.C, l.WT, false, gout, nil)
-	simd.col2im.Invoke(addr(col, kk*n8), n8, addr(gin, T*l.In.Size()), l.In.C, T, l.In.H, l.In.W, l.Out.H, l.Out.W, l.K, l.Stride, l.Pad)
+	g, _ := f32(gout)
+	gi, _ := f32(gin)
+	p, col, n8 := simdProduct(kk, n, cout, w, false, g, nil)
+	simd.col2im.Invoke(addr(col, kk*n8), n8, addr(gi, T*cin*H*W), cin, T, H, W, Ho, Wo, k, stride, pad)
 	runtime.KeepAlive(col)
-	packs.Put(p)
+	unpack(p)
 	return true
 }
 
-// sconvSIMD is convForwardSparse's accumulation (acc holds the bias on entry)
-// in the SIMD module: the Go loop spends its time in axpy, four floats at a
-// time there. False when the module cannot take it.
-func sconvSIMD(l *Layer, T int, in, acc []float32) bool {
-	return sconv(in, l.WT, acc, l.In.C, T, l.In.H, l.In.W, l.Out.H, l.Out.W, l.Out.C, l.K, l.Stride, l.Pad)
-}
-
-// slinearSIMD is linearForwardSparse's accumulation (acc holds the bias on
-// entry) in the SIMD module: a linear layer is a 1x1 convolution of a 1x1
-// input with In.Size() channels, and sconv adds the inputs in the Go loop's
-// order.
-func slinearSIMD(l *Layer, T int, in, acc []float32) bool {
-	return sconv(in, l.WT, acc, l.In.Size(), T, 1, 1, 1, 1, l.Out.C, 1, 1, 0)
-}
-
-// sconv calls the module's sparse convolution forward, when it runs and the
-// rows are whole vectors (C a multiple of 4).
-func sconv(in, wt, acc []float32, cin, T, H, W, Ho, Wo, C, k, stride, pad int) bool {
-	if !simdReady() || C%4 != 0 {
+// SparseConv is a sparse convolution forward's accumulation in the SIMD
+// module: for every nonzero input, its weight row added into the
+// channels-last acc ([T*Ho*Wo][C], holding the bias on entry), in the Go
+// loop's order. A linear layer is a 1x1 convolution of a 1x1 input. False
+// when the module cannot take it (C not a multiple of 4).
+func SparseConv[E Float](in, wt, acc []E, cin, T, H, W, Ho, Wo, C, k, stride, pad int) bool {
+	i, ok := f32(in)
+	if !ok || !simdReady() || C%4 != 0 {
 		return false
 	}
-	simd.sconv.Invoke(addr(in, cin*T*H*W), addr(wt, cin*k*k*C), addr(acc, T*Ho*Wo*C), cin, T, H, W, Ho, Wo, C, k, stride, pad)
+	w, _ := f32(wt)
+	a, _ := f32(acc)
+	simd.sconv.Invoke(addr(i, cin*T*H*W), addr(w, cin*k*k*C), addr(a, T*Ho*Wo*C), cin, T, H, W, Ho, Wo, C, k, stride, pad)
 	return true
 }
 
-// ifForwardSIMD is ifForward in the SIMD module, four neurons at a time:
-// the Go loop's numbers bit for bit (TestSIMDIF). It returns the spikes,
-// or false when the module cannot take the layer (a plane of neurons not a
-// multiple of 4, as after a linear layer).
-func ifForwardSIMD(l *Layer, T int, in, out, keep []float32) (int, bool) {
-	hw := l.In.H * l.In.W
-	if !simdReady() || hw%4 != 0 {
+// IFForward runs C channels of hw IF neurons over T steps ([C][T][hw]) in
+// the SIMD module, four neurons at a time: the Go loop's numbers bit for bit
+// (TestSIMDIF). th holds one threshold or one per channel. It returns the
+// spikes, or false when the module cannot take the layer (hw not a multiple
+// of 4, as after a linear layer).
+func IFForward[E Float](in, out, keep, th []E, C, T, hw int) (int, bool) {
+	i, ok := f32(in)
+	if !ok || !simdReady() || hw%4 != 0 {
 		return 0, false
 	}
-	n := l.In.C * T * hw
-	spikes := simd.iffwd.Invoke(addr(in, n), addr(out, n), addr(keep, n), addr(l.Thresh, len(l.Thresh)), threshStride(l), l.In.C, T, hw).Int()
+	o, _ := f32(out)
+	kp, _ := f32(keep)
+	t, _ := f32(th)
+	n := C * T * hw
+	spikes := simd.iffwd.Invoke(addr(i, n), addr(o, n), addr(kp, n), addr(t, len(t)), threshStride(t), C, T, hw).Int()
 	return spikes, true
 }
 
-// ifBackwardSIMD is ifBackward (without a Detail) in the SIMD module, as
-// ifForwardSIMD. It returns each channel's four path sums (crossing,
-// amplitude, reset, init), or false when the module cannot take the layer.
-func ifBackwardSIMD(l *Layer, T int, gamma, inv float32, gout, gin, keep []float32) ([]float64, bool) {
-	hw := l.In.H * l.In.W
-	if !simdReady() || hw%4 != 0 {
+// IFBackward is IFForward's backward in the SIMD module. It returns each
+// channel's four path sums (crossing, amplitude, reset, init), or false
+// when the module cannot take the layer.
+func IFBackward[E Float](gout, gin, keep, th []E, C, T, hw int, gamma, inv E) ([]float64, bool) {
+	g, ok := f32(gout)
+	if !ok || !simdReady() || hw%4 != 0 {
 		return nil, false
 	}
-	n := l.In.C * T * hw
-	sums := make([]float64, 4*l.In.C)
-	simd.ifbwd.Invoke(addr(gout, n), addr(gin, n), addr(keep, n), addr(l.Thresh, len(l.Thresh)), threshStride(l), addr(sums, len(sums)),
-		l.In.C, T, hw, gamma, inv)
+	gi, _ := f32(gin)
+	kp, _ := f32(keep)
+	t, _ := f32(th)
+	n := C * T * hw
+	sums := make([]float64, 4*C)
+	simd.ifbwd.Invoke(addr(g, n), addr(gi, n), addr(kp, n), addr(t, len(t)), threshStride(t), addr(sums, len(sums)),
+		C, T, hw, float32(gamma), float32(inv))
 	return sums, true
 }
 
-// pool2SIMD says whether the SIMD module takes average pooling layer l:
-// 2x2 windows, stride 2, rows of a multiple of 8 (VGG's larger planes).
-func pool2SIMD(l *Layer) bool {
-	return simdReady() && l.K == 2 && l.Stride == 2 && l.Pad == 0 && l.In.H%2 == 0 && l.In.W%8 == 0
+// pool2 says whether the SIMD module takes 2x2, stride-2 average pooling of
+// H x W planes: rows of a multiple of 8 (VGG's larger planes).
+func pool2(H, W int) bool {
+	return simdReady() && H%2 == 0 && W%8 == 0
 }
 
-// avgpoolForwardSIMD is avgpoolForward in the SIMD module, four outputs at
-// a time: the Go loop's numbers bit for bit (TestSIMDPool).
-func avgpoolForwardSIMD(l *Layer, T int, in, out []float32) bool {
-	if !pool2SIMD(l) {
+// AvgPool2 is 2x2, stride-2 average pooling of planes H x W planes in the
+// SIMD module, four outputs at a time: the Go loop's numbers bit for bit
+// (TestSIMDPool). False when the module cannot take it.
+func AvgPool2[E Float](in, out []E, planes, H, W int) bool {
+	i, ok := f32(in)
+	if !ok || !pool2(H, W) {
 		return false
 	}
-	simd.pool2.Invoke(addr(in, T*l.In.Size()), addr(out, T*l.Out.Size()), l.In.C*T, l.In.H, l.In.W, 0.25)
+	o, _ := f32(out)
+	simd.pool2.Invoke(addr(i, planes*H*W), addr(o, planes*H*W/4), planes, H, W, 0.25)
 	return true
 }
 
-// avgpoolBackwardSIMD is avgpoolBackward in the SIMD module, as avgpoolForwardSIMD.
-func avgpoolBackwardSIMD(l *Layer, T int, gout, gin []float32) bool {
-	if !pool2SIMD(l) {
+// AvgUnpool2 is AvgPool2's backward.
+func AvgUnpool2[E Float](gout, gin []E, planes, H, W int) bool {
+	g, ok := f32(gout)
+	if !ok || !pool2(H, W) {
 		return false
 	}
-	simd.unpool2.Invoke(addr(gout, T*l.Out.Size()), addr(gin, T*l.In.Size()), l.In.C*T, l.In.H, l.In.W, 0.25)
+	gi, _ := f32(gin)
+	simd.unpool2.Invoke(addr(g, planes*H*W/4), addr(gi, planes*H*W), planes, H, W, 0.25)
 	return true
 }
 
-// transposeSIMD is transpose in the SIMD module, 4x4 blocks at a time
-// (TestSIMDTranspose), for r and c multiples of 4 and a matrix worth the
-// call: the sparse forwards turn every output channels-first with it.
-func transposeSIMD(dst, src []float32, r, c int) bool {
-	if r%4 != 0 || c%4 != 0 || r*c < 1024 || !simdReady() {
+// transposeFast is Transpose in the SIMD module, 4x4 blocks at a time
+// (TestSIMDTranspose), for float32, r and c multiples of 4 and a matrix
+// worth the call: the sparse forwards turn every output channels-first
+// with it.
+func transposeFast[E Float](dst, src []E, r, c int) bool {
+	d, ok := f32(dst)
+	if !ok || r%4 != 0 || c%4 != 0 || r*c < 1024 || !simdReady() {
 		return false
 	}
-	simd.transpose.Invoke(addr(dst, r*c), addr(src, r*c), r, c)
+	s, _ := f32(src)
+	simd.transpose.Invoke(addr(d, r*c), addr(s, r*c), r, c)
 	return true
 }
 
 // threshStride is the byte step between the module's thresholds: 0 for one
 // threshold for the layer, 4 for one per channel.
-func threshStride(l *Layer) int {
-	if len(l.Thresh) > 1 {
+func threshStride(th []float32) int {
+	if len(th) > 1 {
 		return 4
 	}
 	return 0
+}
+
+// SIMD sends the kernels to the SIMD module (on) or to the Go loops, and
+// says which they went to before: tests compare the two.
+func SIMD(on bool) (was bool) {
+	simdReady()
+	was, simd.ok = simd.ok, on
+	return was
 }

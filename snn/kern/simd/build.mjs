@@ -1,5 +1,5 @@
 // Compiles the WebAssembly SIMD kernel (gemm.wat) with wabt from npm:
-//   node snn/simd/build.mjs snn/simd/gemm.wat snn/simd/gemm.wasm
+//   node snn/kern/simd/build.mjs snn/kern/simd/gemm.wat snn/kern/simd/gemm.wasm
 // `make simd` writes the committed gemm.wasm; `make wasm-test` checks that it
 // is what gemm.wat compiles to.
 import fs from 'node:fs';

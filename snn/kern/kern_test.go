@@ -1,4 +1,4 @@
-package snn
+package kern
 
 import (
 	"math"
@@ -15,12 +15,60 @@ func TestGemm(t *testing.T) {
 	checkGemm(t, "gemm", func(m, n, k int, a []float32, aT bool, b, c []float32) {
 		gemm(m, n, k, a, aT, b, c, make([]float32, k*(m+3)), make([]float32, k*(n+3)))
 	})
-	checkGemm(t, "matmul", matmul)
+	checkGemm(t, "Gemm", Gemm[float32])
+	checkGemm64(t, "gemm", func(m, n, k int, a []float64, aT bool, b, c []float64) {
+		gemm(m, n, k, a, aT, b, c, make([]float64, k*(m+3)), make([]float64, k*(n+3)))
+	})
+	checkGemm64(t, "Gemm", Gemm[float64])
 	if !haveFMA {
 		t.Log("no AVX2/FMA here: the FMA kernel is not tested")
 		return
 	}
-	checkGemm(t, "gemmFMA", gemmFMA)
+	checkGemm(t, "gemmFMA", gemmFMA[float32])
+	checkGemm64(t, "gemmFMA", gemmFMA[float64])
+}
+
+// checkGemm64 is checkGemm in float64, where every product is held to the
+// exact sum (the float64 kernels sum in other orders) within 1e-12.
+func checkGemm64(t *testing.T, name string, f func(m, n, k int, a []float64, aT bool, b, c []float64)) {
+	rng := rand.New(rand.NewSource(3))
+	for _, s := range [][3]int{{1, 1, 1}, {4, 4, 4}, {5, 7, 3}, {6, 8, 1}, {64, 130, 27}, {3, 9, 100},
+		{13, 1100, 300}, {37, 35, 600}, {7, 17, 0}, {512, 8, 512}, {300, 5, 41}} {
+		m, n, k := s[0], s[1], s[2]
+		a, b := make([]float64, m*k), make([]float64, k*n)
+		for i := range a {
+			a[i] = rng.Float64() - 0.5
+		}
+		for i := range b {
+			b[i] = rng.Float64() - 0.5
+		}
+		c := make([]float64, m*n+1)
+		for _, aT := range []bool{false, true} {
+			av := a
+			if aT {
+				av = make([]float64, len(a))
+				Transpose(av, a, m, k)
+			}
+			for i := range c {
+				c[i] = 7
+			}
+			f(m, n, k, av, aT, b, c[:m*n])
+			if c[m*n] != 7 {
+				t.Fatalf("%s64 %v aT=%v: wrote past c", name, s, aT)
+			}
+			for i := 0; i < m; i++ {
+				for j := 0; j < n; j++ {
+					var want float64
+					for p := 0; p < k; p++ {
+						want += a[i*k+p] * b[p*n+j]
+					}
+					if math.Abs(c[i*n+j]-want) > 1e-12 {
+						t.Fatalf("%s64 %v aT=%v: c[%d][%d] = %g, want %g", name, s, aT, i, j, c[i*n+j], want)
+					}
+				}
+			}
+		}
+	}
 }
 
 // checkGemm tries f with a as given and transposed (aT).
@@ -41,7 +89,7 @@ func checkGemm(t *testing.T, name string, f func(m, n, k int, a []float32, aT bo
 			av := a
 			if aT {
 				av = make([]float32, len(a))
-				transpose(av, a, m, k)
+				Transpose(av, a, m, k)
 			}
 			for i := range c {
 				c[i] = 7
@@ -77,17 +125,22 @@ func TestAxpy(t *testing.T) {
 		for i := range x {
 			x[i], y[i] = float32(i%9)-4, float32(i%5)
 		}
-		axpy(y, x, 0.5)
+		Axpy(y, x, 0.5)
+		x64, y64 := make([]float64, n), make([]float64, n)
+		for i := range x64 {
+			x64[i], y64[i] = float64(i%9)-4, float64(i%5)
+		}
+		Axpy(y64, x64, 0.5)
 		for i := range y {
-			if want := float32(i%5) + 0.5*(float32(i%9)-4); y[i] != want {
-				t.Fatalf("n=%d: y[%d] = %g, want %g", n, i, y[i], want)
+			if want := float32(i%5) + 0.5*(float32(i%9)-4); y[i] != want || y64[i] != float64(want) {
+				t.Fatalf("n=%d: y[%d] = %g, %g in float64, want %g", n, i, y[i], y64[i], want)
 			}
 		}
 	}
 }
 
 func benchGemm(b *testing.B, m, n, k int, kind string) {
-	if kind == "fma" && !haveFMA {
+	if (kind == "fma" || kind == "fma64") && !haveFMA {
 		b.Skip("no AVX2/FMA")
 	}
 	a, bb, c := make([]float32, m*k), make([]float32, k*n), make([]float32, m*n)
@@ -98,14 +151,19 @@ func benchGemm(b *testing.B, m, n, k int, kind string) {
 	for i := range bb {
 		bb[i] = float32(i % 5)
 	}
+	a64, b64, c64 := widen(a), widen(bb), make([]float64, m*n)
 	for range b.N {
 		switch kind {
 		case "own":
 			gemm(m, n, k, a, false, bb, c, pa, pb)
 		case "fma":
 			gemmFMA(m, n, k, a, false, bb, c)
+		case "fma64":
+			gemmFMA(m, n, k, a64, false, b64, c64)
 		case "matmul":
-			matmul(m, n, k, a, false, bb, c)
+			Gemm(m, n, k, a, false, bb, c)
+		case "matmul64":
+			Gemm(m, n, k, a64, false, b64, c64)
 		default:
 			gonum.Implementation{}.Sgemm(blas.NoTrans, blas.NoTrans, m, n, k, 1, a, k, bb, n, 0, c, n)
 		}
@@ -123,6 +181,16 @@ func BenchmarkGemmFMAL1(b *testing.B)   { benchGemm(b, 576, 8192, 64, "fma") }
 // BenchmarkMatmulL1: what the engine calls: natively the FMA kernel (or
 // gonum's), in WebAssembly the SIMD module's product, padding included.
 func BenchmarkMatmulL1(b *testing.B)    { benchGemm(b, 576, 8192, 64, "matmul") }
+func BenchmarkMatmul64L1(b *testing.B)  { benchGemm(b, 576, 8192, 64, "matmul64") }
+func BenchmarkGemmFMA64L1(b *testing.B) { benchGemm(b, 576, 8192, 64, "fma64") }
+
+func widen(s []float32) []float64 {
+	w := make([]float64, len(s))
+	for i, v := range s {
+		w[i] = float64(v)
+	}
+	return w
+}
 func BenchmarkGemmOwnL4(b *testing.B)   { benchGemm(b, 4608, 128, 512, "own") }
 func BenchmarkGemmGonumL4(b *testing.B) { benchGemm(b, 4608, 128, 512, "gonum") }
 func BenchmarkGemmFMAL4(b *testing.B)   { benchGemm(b, 4608, 128, 512, "fma") }
@@ -136,7 +204,7 @@ func TestTranspose(t *testing.T) {
 		for i := range src {
 			src[i] = float32(i)
 		}
-		transpose(dst, src, r, c)
+		Transpose(dst, src, r, c)
 		for i := 0; i < r; i++ {
 			for j := 0; j < c; j++ {
 				if dst[j*r+i] != src[i*c+j] {
@@ -154,6 +222,18 @@ func BenchmarkTranspose(b *testing.B) {
 	src, dst := make([]float32, 8192*32), make([]float32, 8192*32)
 	b.SetBytes(4 * int64(len(src)))
 	for range b.N {
-		transpose(dst, src, 8192, 32)
+		Transpose(dst, src, 8192, 32)
 	}
+}
+
+// BenchmarkAxpy is the sparse forward's inner loop, at a VGG16 width.
+func BenchmarkAxpy(b *testing.B) {
+	x, y := make([]float32, 512), make([]float32, 512)
+	for i := range x {
+		x[i] = rand.Float32()
+	}
+	for range b.N {
+		Axpy(y, x, 0.5)
+	}
+	b.SetBytes(512 * 4)
 }

@@ -1,16 +1,23 @@
-package snn
+package kern
 
-// gemmFMA sets c = a*b (row-major, a m x k or stored k x m when aT, b k x n) with the 6x16 FMA
-// kernel, blocked as GotoBLAS does: a kc x nc block of b is packed once into
+import "unsafe"
+
+// gemmFMA sets c = a*b (row-major, a m x k or stored k x m when aT, b k x n)
+// with the FMA kernel, 6x16 for float32 and 6x8 for float64 (twelve ymm sums
+// either way), blocked as GotoBLAS does: a kc x nc block of b is packed once into
 // 16-column panels that stay in L2, and each 6-row panel of a, packed for that
 // block, stays in L1 while it meets every panel of b. Edge tiles go through a
 // 6x16 scratch so that the kernel never reads or writes past c.
 const (
-	fmaMR, fmaNR = 6, 16
+	fmaMR        = 6
 	fmaKC, fmaNC = 256, 512
 )
 
-func gemmFMA(m, n, k int, a []float32, aT bool, b, c []float32) {
+func gemmFMA[E Float](m, n, k int, a []E, aT bool, b, c []E) {
+	fmaNR := 8
+	if is32[E]() {
+		fmaNR = 16
+	}
 	if m == 0 || n == 0 {
 		return
 	}
@@ -18,7 +25,7 @@ func gemmFMA(m, n, k int, a []float32, aT bool, b, c []float32) {
 		clear(c[:m*n])
 		return
 	}
-	p := pack(fmaKC*fmaNC + fmaKC*fmaMR + fmaMR*fmaNR)
+	p := pack[E](fmaKC*fmaNC + fmaKC*fmaMR + fmaMR*fmaNR)
 	buf := *p
 	pb, pa, tmp := buf[:fmaKC*fmaNC], buf[fmaKC*fmaNC:fmaKC*fmaNC+fmaKC*fmaMR], buf[fmaKC*fmaNC+fmaKC*fmaMR:]
 	for jc := 0; jc < n; jc += fmaNC {
@@ -69,13 +76,13 @@ func gemmFMA(m, n, k int, a []float32, aT bool, b, c []float32) {
 					w := min(fmaNR, jc+nb-j0)
 					bp := &pb[(j0-jc)*kb]
 					if h == fmaMR && w == fmaNR {
-						kern6x16(kb, &pa[0], bp, &c[i*n+j0], n, acc)
+						micro(kb, &pa[0], bp, &c[i*n+j0], n, acc)
 						continue
 					}
 					for r := 0; r < h; r++ {
 						copy(tmp[r*fmaNR:r*fmaNR+w], c[(i+r)*n+j0:])
 					}
-					kern6x16(kb, &pa[0], bp, &tmp[0], fmaNR, acc)
+					micro(kb, &pa[0], bp, &tmp[0], fmaNR, acc)
 					for r := 0; r < h; r++ {
 						copy(c[(i+r)*n+j0:(i+r)*n+j0+w], tmp[r*fmaNR:])
 					}
@@ -83,5 +90,50 @@ func gemmFMA(m, n, k int, a []float32, aT bool, b, c []float32) {
 			}
 		}
 	}
-	packs.Put(p)
+	unpack(p)
+}
+
+// micro is the register kernel for E: c[6][NR] (+)= a·b over k.
+func micro[E Float](k int, a, b, c *E, ldc int, acc bool) {
+	if is32[E]() {
+		kern6x16(k, (*float32)(unsafe.Pointer(a)), (*float32)(unsafe.Pointer(b)), (*float32)(unsafe.Pointer(c)), ldc, acc)
+		return
+	}
+	kern6x8d(k, (*float64)(unsafe.Pointer(a)), (*float64)(unsafe.Pointer(b)), (*float64)(unsafe.Pointer(c)), ldc, acc)
+}
+
+// axpyFMA adds a*x to y's leading multiple of 32 (float32) or 16 (float64)
+// values with the FMA kernel, where the CPU has it, and says how many.
+func axpyFMA[E Float](y, x []E, a E) int {
+	if !haveFMA {
+		return 0
+	}
+	if is32[E]() {
+		i := len(y) &^ 31
+		if i > 0 {
+			axpy32((*float32)(unsafe.Pointer(&y[0])), (*float32)(unsafe.Pointer(&x[0])), i, float32(a))
+		}
+		return i
+	}
+	i := len(y) &^ 15
+	if i > 0 {
+		axpy16d((*float64)(unsafe.Pointer(&y[0])), (*float64)(unsafe.Pointer(&x[0])), i, float64(a))
+	}
+	return i
+}
+
+// transposeAVX transposes float32 matrices whose sides are multiples of 8 in
+// AVX 8x8 blocks (the shapes of conv outputs); false for anything else.
+func transposeAVX[E Float](dst, src []E, r, c int) bool {
+	if !haveFMA || !is32[E]() || r%8 != 0 || c%8 != 0 || r == 0 || c == 0 {
+		return false
+	}
+	dst, src = dst[:r*c], src[:r*c]
+	d, s := unsafe.Pointer(&dst[0]), unsafe.Pointer(&src[0])
+	for i := 0; i < r; i += 8 {
+		for j := 0; j < c; j += 8 {
+			transpose8x8((*float32)(unsafe.Add(d, 4*(j*r+i))), r, (*float32)(unsafe.Add(s, 4*(i*c+j))), c)
+		}
+	}
+	return true
 }

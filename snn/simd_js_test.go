@@ -6,15 +6,9 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"testing"
-)
 
-// TestSIMDRuns: node and browsers run WebAssembly SIMD, so the products go
-// through the SIMD module there (TestGemm checks them through matmul).
-func TestSIMDRuns(t *testing.T) {
-	if !simdReady() {
-		t.Fatal("the WebAssembly SIMD module did not start: products fall back to the Go kernel")
-	}
-}
+	"github.com/spikegrad/spikegrad/snn/kern"
+)
 
 // TestSIMDIF: the SIMD module's IF neurons give the Go loops' numbers bit
 // for bit, with one threshold and one per channel, on inputs that land on
@@ -44,8 +38,8 @@ func TestSIMDIF(t *testing.T) {
 		do := func(useSIMD bool) run {
 			defer withSIMD(useSIMD)()
 			r := run{make([]float32, n), make([]float32, n), make([]float32, n), newIFPaths(len(th))}
-			ifForward(l, T, in, r.out, r.keep, &r.acc)
-			ifBackward(l, T, 1, gout, r.gin, r.keep, nil, &r.acc)
+			ifForward(l, th, T, in, r.out, r.keep, &r.acc)
+			ifBackward(l, th, T, 1, gout, r.gin, r.keep, nil, &r.acc)
 			return r
 		}
 		want, got := do(false), do(true)
@@ -72,13 +66,14 @@ func TestSIMDConv(t *testing.T) {
 	} {
 		ho := (c.h+2*c.pad-c.k)/c.stride + 1
 		l := &Layer{Kind: "conv", In: Shape{c.cin, c.h, c.h}, Out: Shape{c.cout, ho, ho}, K: c.k, Stride: c.stride, Pad: c.pad}
-		l.WT, l.B = make([]float32, c.cin*c.k*c.k*c.cout), make([]float32, c.cout)
-		for i := range l.WT {
-			l.WT[i] = float32(rng.NormFloat64())
+		w, b := make([]float32, c.cin*c.k*c.k*c.cout), make([]float32, c.cout)
+		for i := range w {
+			w[i] = float32(rng.NormFloat64())
 		}
-		for i := range l.B {
-			l.B[i] = float32(rng.NormFloat64())
+		for i := range b {
+			b[i] = float32(rng.NormFloat64())
 		}
+		l.w = newWeights(c.cout, w, b, nil)
 		nin, nout := c.cin*T*c.h*c.h, c.cout*T*ho*ho
 		in, gout := make([]float32, nin), make([]float32, nout)
 		for i := range in {
@@ -116,20 +111,21 @@ func TestSIMDLinear(t *testing.T) {
 	const T = 5
 	for _, c := range []struct{ in, out int }{{512, 64}, {96, 40}, {64, 10}} {
 		l := &Layer{Kind: "linear", In: Shape{c.in, 1, 1}, Out: Shape{c.out, 1, 1}}
-		l.WT, l.B = make([]float32, c.in*c.out), make([]float32, c.out)
-		for i := range l.WT {
-			l.WT[i] = float32(rng.NormFloat64())
+		w, b := make([]float32, c.in*c.out), make([]float32, c.out)
+		for i := range w {
+			w[i] = float32(rng.NormFloat64())
 		}
-		for i := range l.B {
-			l.B[i] = float32(rng.NormFloat64())
+		for i := range b {
+			b[i] = float32(rng.NormFloat64())
 		}
+		l.w = newWeights(c.out, w, b, nil)
 		in := make([]float32, c.in*T)
 		for i := range in {
 			if rng.IntN(3) == 0 { // spikes times a threshold: mostly zeros
 				in[i] = 0.625
 			}
 		}
-		if got := slinearSIMD(l, T, in, make([]float32, T*c.out)); got != (c.out%4 == 0) {
+		if got := kern.SparseConv(in, l.w.f32.WT, make([]float32, T*c.out), c.in, T, 1, 1, 1, 1, c.out, 1, 1, 0); got != (c.out%4 == 0) {
 			t.Fatalf("%+v: the module takes it: %v", c, got)
 		}
 		do := func(useSIMD bool) []float32 {
@@ -150,7 +146,7 @@ func TestSIMDPool(t *testing.T) {
 	const T = 3
 	for _, hw := range [][2]int{{16, 16}, {8, 8}, {4, 8}, {6, 24}} {
 		l := &Layer{Kind: "avgpool", In: Shape{3, hw[0], hw[1]}, Out: Shape{3, hw[0] / 2, hw[1] / 2}, K: 2, Stride: 2}
-		if !pool2SIMD(l) {
+		if !pool2(l) || !kern.AvgPool2(make([]float32, 3*T*hw[0]*hw[1]), make([]float32, 3*T*hw[0]*hw[1]/4), 3*T, hw[0], hw[1]) {
 			t.Fatalf("%v: the module does not take it", hw)
 		}
 		nin, nout := 3*T*hw[0]*hw[1], 3*T*hw[0]*hw[1]/4
@@ -181,30 +177,6 @@ func TestSIMDPool(t *testing.T) {
 	}
 }
 
-// TestSIMDTranspose: the SIMD module's transpose gives the Go loop's
-// matrix, for the shapes of conv outputs (tall, few channels) and others.
-func TestSIMDTranspose(t *testing.T) {
-	needSIMD(t)
-	rng := rand.New(rand.NewPCG(7, 8))
-	for _, rc := range [][2]int{{8192, 8}, {256, 64}, {12, 100}, {4, 1024}, {36, 36}} {
-		r, c := rc[0], rc[1]
-		src := make([]float32, r*c)
-		for i := range src {
-			src[i] = float32(rng.NormFloat64())
-		}
-		do := func(useSIMD bool) []float32 {
-			defer withSIMD(useSIMD)()
-			dst := make([]float32, r*c)
-			transpose(dst, src, r, c)
-			return dst
-		}
-		if !transposeSIMD(make([]float32, r*c), src, r, c) {
-			t.Fatalf("%dx%d: the module does not take it", r, c)
-		}
-		sameBits(t, fmt.Sprintf("%dx%d", r, c), do(true), do(false))
-	}
-}
-
 // sameBits fails t where got differs from the Go loop's want in any bit.
 func sameBits(t *testing.T, what string, got, want []float32) {
 	t.Helper()
@@ -218,14 +190,15 @@ func sameBits(t *testing.T, what string, got, want []float32) {
 // withSIMD sends the engine's kernels to the SIMD module, or to the Go loops
 // when on is false, until the function it returns is called.
 func withSIMD(on bool) (restore func()) {
-	simd.ok = on
-	return func() { simd.ok = true }
+	was := kern.SIMD(on)
+	return func() { kern.SIMD(was) }
 }
 
 // needSIMD skips t where the SIMD module does not run.
 func needSIMD(t *testing.T) {
 	t.Helper()
-	if !simdReady() {
+	if was := kern.SIMD(true); !was {
+		kern.SIMD(false)
 		t.Skip("no SIMD module")
 	}
 }

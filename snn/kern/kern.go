@@ -1,19 +1,84 @@
-package snn
+// Package kern holds the engine's numeric kernels: matrix products, axpy,
+// transposes and the fused kernels of the page's WebAssembly SIMD module,
+// over flat slices with explicit sizes. They know nothing of networks; each
+// is generic over the element type, float32 or float64 (the exact mode), and
+// picks the fastest implementation the host runs for that type.
+package kern
 
 import "sync"
 
-// packs holds the gemms' panel scratch; a pool, because workers may share a thread.
-var packs sync.Pool
+// Float is an element type the kernels run on.
+type Float interface{ float32 | float64 }
 
-// pack takes n floats of scratch from packs (give it back with packs.Put).
-func pack(n int) *[]float32 {
-	p, _ := packs.Get().(*[]float32)
+// is32 says whether E is float32; the dispatchers branch on it once a call.
+func is32[E Float]() bool {
+	var z E
+	_, ok := any(z).(float32)
+	return ok
+}
+
+// packs holds the products' panel scratch, one pool per element type; a
+// pool, because workers may share a thread.
+var packs32, packs64 sync.Pool
+
+// pack takes n values of scratch (give it back with unpack).
+func pack[E Float](n int) *[]E {
+	pool := &packs64
+	if is32[E]() {
+		pool = &packs32
+	}
+	p, _ := pool.Get().(*[]E)
 	if p == nil || cap(*p) < n {
-		s := make([]float32, n)
+		s := make([]E, n)
 		p = &s
 	}
 	*p = (*p)[:n]
 	return p
+}
+
+func unpack[E Float](p *[]E) {
+	if is32[E]() {
+		packs32.Put(p)
+	} else {
+		packs64.Put(p)
+	}
+}
+
+// Axpy adds a*x to y (len(y) == len(x)): 32 float32s or 16 float64s at a
+// time with FMA where the CPU has it, then four at a time.
+func Axpy[E Float](y, x []E, a E) {
+	x = x[:len(y)]
+	i := axpyFMA(y, x, a)
+	for ; i+4 <= len(y); i += 4 {
+		y[i] += a * x[i]
+		y[i+1] += a * x[i+1]
+		y[i+2] += a * x[i+2]
+		y[i+3] += a * x[i+3]
+	}
+	for ; i < len(y); i++ {
+		y[i] += a * x[i]
+	}
+}
+
+// Transpose writes the r x c matrix src into dst as c x r, in tiles that
+// stay in cache (the SIMD module's or AVX blocks where they run).
+func Transpose[E Float](dst, src []E, r, c int) {
+	if transposeFast(dst, src, r, c) {
+		return
+	}
+	const b = 32
+	for i0 := 0; i0 < r; i0 += b {
+		i1 := min(i0+b, r)
+		for j0 := 0; j0 < c; j0 += b {
+			j1 := min(j0+b, c)
+			for i := i0; i < i1; i++ {
+				row := src[i*c+j0 : i*c+j1]
+				for j, v := range row {
+					dst[(j0+j)*r+i] = v
+				}
+			}
+		}
+	}
 }
 
 // gemm sets c = a*b for row-major a (m x k, or stored k x m when aT), b
@@ -24,7 +89,7 @@ func pack(n int) *[]float32 {
 // WebAssembly build fast (Go's wasm has no SIMD and gonum's assembly does
 // not apply there). pa and pb are scratch of at least k*roundup4(m) and
 // k*roundup4(n) values.
-func gemm(m, n, k int, a []float32, aT bool, b, c, pa, pb []float32) {
+func gemm[E Float](m, n, k int, a []E, aT bool, b, c, pa, pb []E) {
 	m4, n4 := (m+3)&^3, (n+3)&^3
 	pa, pb = pa[:k*m4], pb[:k*n4]
 	// a's rows i..i+3 as [p][4].
@@ -70,7 +135,7 @@ func gemm(m, n, k int, a []float32, aT bool, b, c, pa, pb []float32) {
 		bp := pb[j*k : (j+4)*k]
 		for i := 0; i < m4; i += 4 {
 			ap := pa[i*k : (i+4)*k]
-			var c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33 float32
+			var c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33 E
 			for p := 0; p+4 <= len(ap) && p+4 <= len(bp); p += 4 {
 				a0, a1, a2, a3 := ap[p], ap[p+1], ap[p+2], ap[p+3]
 				b0, b1, b2, b3 := bp[p], bp[p+1], bp[p+2], bp[p+3]
@@ -102,7 +167,7 @@ func gemm(m, n, k int, a []float32, aT bool, b, c, pa, pb []float32) {
 				r3[0], r3[1], r3[2], r3[3] = c30, c31, c32, c33
 				continue
 			}
-			sums := [4][4]float32{{c00, c01, c02, c03}, {c10, c11, c12, c13}, {c20, c21, c22, c23}, {c30, c31, c32, c33}}
+			sums := [4][4]E{{c00, c01, c02, c03}, {c10, c11, c12, c13}, {c20, c21, c22, c23}, {c30, c31, c32, c33}}
 			for r := 0; r < 4 && i+r < m; r++ {
 				row := c[(i+r)*n : (i+r+1)*n]
 				for q := 0; q < 4 && j+q < n; q++ {

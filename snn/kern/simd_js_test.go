@@ -1,0 +1,52 @@
+package kern
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestSIMDRuns: node and browsers run WebAssembly SIMD, so the products go
+// through the SIMD module there (TestGemm checks them through Gemm).
+func TestSIMDRuns(t *testing.T) {
+	if !simdReady() {
+		t.Fatal("the WebAssembly SIMD module did not start: products fall back to the Go kernel")
+	}
+}
+
+// TestSIMDTranspose: the SIMD module's transpose gives the Go loop's
+// matrix, for the shapes of conv outputs (tall, few channels) and others.
+func TestSIMDTranspose(t *testing.T) {
+	if !simdReady() {
+		t.Fatal("no SIMD module")
+	}
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, rc := range [][2]int{{8192, 8}, {256, 64}, {12, 100}, {4, 1024}, {36, 36}} {
+		r, c := rc[0], rc[1]
+		src := make([]float32, r*c)
+		for i := range src {
+			src[i] = float32(rng.NormFloat64())
+		}
+		do := func(useSIMD bool) []float32 {
+			was := SIMD(useSIMD)
+			defer SIMD(was)
+			dst := make([]float32, r*c)
+			Transpose(dst, src, r, c)
+			return dst
+		}
+		if !transposeFast(make([]float32, r*c), src, r, c) {
+			t.Fatalf("%dx%d: the module does not take it", r, c)
+		}
+		sameBits(t, fmt.Sprintf("%dx%d", r, c), do(true), do(false))
+	}
+}
+
+func sameBits(t *testing.T, what string, got, want []float32) {
+	t.Helper()
+	for i := range want {
+		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+			t.Fatalf("%s[%d] = %v, the Go loop's %v", what, i, got[i], want[i])
+		}
+	}
+}
