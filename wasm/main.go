@@ -4,7 +4,8 @@
 // runs inside a Web Worker (web/worker.js) and exposes globalThis.spikegrad:
 //
 //	loadDemo()                      -> JSON {ckpt, data, classes, layers, images, description}
-//	loadCheckpoint(name, Uint8Array[, description]) -> JSON {ckpt, arch, classes, layers, input, description}
+//	loadCheckpoint(name, Uint8Array[, description[, id]]) -> Promise of JSON {ckpt, arch, classes, layers, input,
+//	                                    description, held, batchError}
 //	                                    (description: an architecture description, JSON text, for a
 //	                                    layout that is not recognised; the reply's is the one used)
 //	loadBatch([names], [files])      -> Promise of JSON {data, bytes, images, format, member, unlabelled};
@@ -123,7 +124,7 @@ func share(idx []int, s *settings) ([]int, int) {
 func main() {
 	api := map[string]any{
 		"loadDemo":       js.FuncOf(guard(loadDemo)),
-		"loadCheckpoint": js.FuncOf(guard(loadCheckpoint)),
+		"loadCheckpoint": js.FuncOf(async(loadCheckpoint)),
 		"loadBatch":      js.FuncOf(async(loadBatch)),
 		"run":            js.FuncOf(async(run)),
 		"charts":         js.FuncOf(guard(charts)),

@@ -2,12 +2,12 @@
 //
 // In index.html an element with data-i18n="key" gets the text of that key,
 // data-i18n-title="key" its title (tooltip) and data-i18n-aria="key" its
-// aria-label. app.js reads the others through t(key, {name: value}), which
-// fills in {name} placeholders. Chart titles come from the engine (charts()),
+// aria-label. The modules read the others through words.js's t(key,
+// {name: value}), which fills in {name} placeholders. Chart titles come from the engine (charts()),
 // which has the same two languages.
-'use strict';
 
-const I18N = {
+
+export const I18N = {
   en: {
     switchTo: '中文',
     switchTitle: 'Switch the page to Chinese',
@@ -66,6 +66,23 @@ const I18N = {
     cancel: 'Cancel',
     badNumber: '{field}: enter a number',
     badInteger: '{field}: enter a whole number',
+    badRange: '{field}: enter a number from {lo} to {hi}',
+    badMin: '{field}: enter {lo} or more',
+    badPositive: '{field}: enter a number above 0',
+    progressNoLayer: 'Image {image} of {images} · {phase}',
+    queuedNote: '({n} more waiting)',
+    runNotStarted: 'Not run: a file chosen before Run was refused (see the error above).',
+    notStartedWorkers: 'Not run: a worker could not take the files shown: {message}',
+    waitingNote: '(kept: it is tried again with the next checkpoint)',
+    waitingFile: 'waiting for a checkpoint: {name}',
+    dataDoesNotFit: 'does not fit this checkpoint',
+    staleNote: 'These results are of the last run; since then {why} changed. Run again to update them.',
+    staleCkpt: 'the checkpoint',
+    staleData: 'the image batch',
+    staleSettings: 'the settings',
+    listSep: ', ',
+    fewerImages: 'n = {asked} asked, but {data} holds {images} images from image {offset}: {n} were run.',
+    archDemo: 'This is the demo network’s description. Load a checkpoint to build it from another one.',
 
     stateStarting: 'Starting the engine…',
     stateReady: 'Ready: press Run.',
@@ -255,6 +272,23 @@ const I18N = {
     cancel: '取消',
     badNumber: '{field}：请输入数字',
     badInteger: '{field}：请输入整数',
+    badRange: '{field}：请输入 {lo} 到 {hi} 之间的数',
+    badMin: '{field}：请输入不小于 {lo} 的数',
+    badPositive: '{field}：请输入大于 0 的数',
+    progressNoLayer: '第 {image} / {images} 张图像 · {phase}',
+    queuedNote: '（另有 {n} 项等待中）',
+    runNotStarted: '未运行：点击“运行”前选择的文件被拒绝（见上方错误）。',
+    notStartedWorkers: '未运行：有线程无法载入页面所示的文件：{message}',
+    waitingNote: '（已保留：载入下一个模型权重后会再试）',
+    waitingFile: '等待模型权重：{name}',
+    dataDoesNotFit: '与此模型权重不符',
+    staleNote: '以下是上一次运行的结果；此后{why}已更改。请重新运行以更新。',
+    staleCkpt: '模型权重',
+    staleData: '图像批次',
+    staleSettings: '设置',
+    listSep: '、',
+    fewerImages: '要求 n = {asked}，但 {data} 从第 {offset} 张起只有 {images} 张图像：实际运行了 {n} 张。',
+    archDemo: '这是示例网络的结构描述。载入模型权重后可用其他描述构建。',
 
     stateStarting: '正在启动计算引擎…',
     stateReady: '已就绪：请点击“运行”。',

@@ -4,157 +4,175 @@
 // the forward pass with the measured slope next to the surrogate gradient,
 // and gradient steps on all thresholds.
 //
-// It talks to the engine through window.spikegradPage (app.js) and redraws
-// on app.js's 'spikegrad:render' event. For automation,
+// main.js calls init once, fresh for each run, redraw on a language switch
+// and setStale when the page's files or settings are no longer the run's:
+// every view computes on the run it explains, or not at all. For automation,
 // window.spikegrad.teach holds the last answers (detail, slider, fd, fdAll,
 // descent) and counts them (details, forwards, fds, descents, errors).
-'use strict';
+import { $, COLOURS, MAX_STEPS, fmt, fmtAxis, escapeHTML, oneLine } from './util.js';
+import { t, engineError } from './words.js';
+import { Cancelled } from './engine.js';
 
-(function () {
-  const P = window.spikegradPage;
-  const $ = (s) => document.querySelector(s);
-  const POSITIVE = '#d9534f';
-  const NEGATIVE = '#337ab7';
-  const WINDOW = 'rgba(255, 193, 7, 0.18)';
-  const t = (k, a) => P.t(k, a);
-  const fmt = (v) => P.fmt(v);
+const POSITIVE = COLOURS.positive;
+const NEGATIVE = COLOURS.negative;
+let page = null; // {call(op, run, extra), lastRun()}: from main.js
+const auto = { detail: null, slider: null, fd: null, fdAll: null, descent: null, details: 0, forwards: 0, fds: 0, descents: 0, errors: 0, sliderMs: [] };
 
-  const auto = { detail: null, slider: null, fd: null, fdAll: null, descent: null, details: 0, forwards: 0, fds: 0, descents: 0, errors: 0, sliderMs: [] };
-  window.spikegrad.teach = auto;
+const st = {
+  layer: 0,
+  image: 0,
+  neuron: -1, // -1: the engine picks one that both spikes and rests
+  detail: null,
+  slider: 0, // percent change of the chosen layer's threshold
+  inflight: false,
+  pending: false,
+  run: null, // the run these views explain: its files, settings and result
+  stale: false, // the page shows other files or settings than that run's: nothing is computed
+};
+const charts = {};
 
-  const st = {
-    layer: 0,
-    image: 0,
-    neuron: -1, // -1: the engine picks one that both spikes and rests
-    detail: null,
-    slider: 0, // percent change of the chosen layer's threshold
-    inflight: false,
-    pending: false,
-  };
-  const charts = {};
+function chart(id) {
+  if (!charts[id]) {
+    charts[id] = echarts.init($('#' + id));
+  }
+  return charts[id];
+}
 
-  function chart(id) {
-    if (!charts[id]) {
-      charts[id] = echarts.init($('#' + id));
+function result() {
+  return st.run && st.run.output.result;
+}
+
+// call asks the engine for a teaching view of the run these views explain
+// (the engine refuses it when it holds other files); a stale view asks
+// nothing, and work cut short by a new run or load is no error.
+async function call(op, extra) {
+  if (st.stale || !st.run) {
+    throw new Cancelled('stale');
+  }
+  return page.call(op, st.run, extra);
+}
+
+function sum(a) {
+  return a.reduce((s, v) => s + v, 0);
+}
+
+function showError(err) {
+  if (err instanceof Cancelled) {
+    return;
+  }
+  auto.errors++;
+  const el = $('#teach-error');
+  el.textContent = err && err.message ? engineError(err.message) : oneLine(err);
+  el.hidden = false;
+}
+
+function clearError() {
+  $('#teach-error').hidden = true;
+}
+
+function sign(v) {
+  return v > 0 ? 1 : v < 0 ? -1 : 0;
+}
+
+// ---- A new run: pick a layer, fill the choices, ask for the detail ----
+
+function freshViews() {
+  st.detail = null;
+  auto.detail = null;
+  auto.slider = null;
+  auto.fd = null;
+  st.inflight = false;
+  st.pending = false;
+  const r = result();
+  const box = $('#teach');
+  if (!r || r.T === 0) {
+    box.hidden = true;
+    return;
+  }
+  box.hidden = false;
+  // Start on the layer with the most negative gradient: the case the
+  // sign is most often asked about (descent raises the threshold).
+  let best = 0;
+  r.layers.forEach((l, j) => {
+    if (sum(l.grad) < sum(r.layers[best].grad)) {
+      best = j;
     }
-    return charts[id];
+  });
+  st.layer = best;
+  st.image = Math.min(st.image, r.n - 1);
+  st.neuron = -1;
+  st.slider = 0;
+  $('#teach-slider').value = '0';
+  $('#fd-table').hidden = true;
+  auto.fdAll = null;
+  auto.descent = null;
+  $('#step-out').textContent = '';
+  $('#fd-one-out').textContent = '';
+  const th = r.layers.map((l) => sum(l.thresh) / l.thresh.length);
+  const gmax = Math.max(...r.layers.map((l) => Math.abs(sum(l.grad))));
+  // A learning rate whose largest move is about 5% of a threshold.
+  $('#step-lr').value = gmax > 0 ? String(Number(((0.05 * Math.min(...th)) / gmax).toPrecision(2))) : '0.1';
+  fillChoices();
+  renderSliderText(null);
+  requestDetail();
+}
+
+function fillChoices() {
+  const r = result();
+  const sel = $('#teach-layer');
+  sel.textContent = '';
+  r.layers.forEach((l, j) => {
+    const g = sum(l.grad);
+    const o = document.createElement('option');
+    o.value = String(j);
+    o.textContent = `${l.name}  (dL/dθ ${g < 0 ? '<' : g > 0 ? '>' : '='} 0: ${fmt(g)})`;
+    sel.appendChild(o);
+  });
+  sel.value = String(st.layer);
+  const img = $('#teach-image');
+  img.textContent = '';
+  const out = st.run.output;
+  for (let i = 0; i < r.n; i++) {
+    const o = document.createElement('option');
+    o.value = String(i);
+    const names = out.classNames;
+    o.textContent = `#${i} (${names ? names[out.labels[i]] : out.labels[i]})`;
+    img.appendChild(o);
   }
+  img.value = String(st.image);
+}
 
-  function result() {
-    const out = P.output();
-    return out && out.result;
-  }
-
-  function settings(extra) {
-    return JSON.stringify(Object.assign({}, P.settings(), extra));
-  }
-
-  function sum(a) {
-    return a.reduce((s, v) => s + v, 0);
-  }
-
-  function showError(err) {
-    auto.errors++;
-    const el = $('#teach-error');
-    el.textContent = String(err && err.message ? err.message : err).split('\n')[0];
-    el.hidden = false;
-  }
-
-  function clearError() {
-    $('#teach-error').hidden = true;
-  }
-
-  function sign(v) {
-    return v > 0 ? 1 : v < 0 ? -1 : 0;
-  }
-
-  // ---- A new run: pick a layer, fill the choices, ask for the detail ----
-
-  function fresh() {
-    const r = result();
-    const box = $('#teach');
-    if (!r || r.T === 0) {
-      box.hidden = true;
-      return;
+async function requestDetail() {
+  clearError();
+  $('#teach').dataset.detail = 'running';
+  const run = st.run;
+  try {
+    const out = await call('detail', { detail: { layer: st.layer, image: st.image, neuron: st.neuron } });
+    if (run !== st.run) {
+      return; // for a run no longer shown
     }
-    box.hidden = false;
-    // Start on the layer with the most negative gradient: the case the
-    // sign is most often asked about (descent raises the threshold).
-    let best = 0;
-    r.layers.forEach((l, j) => {
-      if (sum(l.grad) < sum(r.layers[best].grad)) {
-        best = j;
-      }
-    });
-    st.layer = best;
-    st.image = Math.min(st.image, r.n - 1);
-    st.neuron = -1;
-    st.slider = 0;
-    $('#teach-slider').value = '0';
-    $('#fd-table').hidden = true;
-    auto.fdAll = null;
-    auto.descent = null;
-    $('#step-out').textContent = '';
-    $('#fd-one-out').textContent = '';
-    const th = r.layers.map((l) => sum(l.thresh) / l.thresh.length);
-    const gmax = Math.max(...r.layers.map((l) => Math.abs(sum(l.grad))));
-    // A learning rate whose largest move is about 5% of a threshold.
-    $('#step-lr').value = gmax > 0 ? String(Number(((0.05 * Math.min(...th)) / gmax).toPrecision(2))) : '0.1';
-    fillChoices();
-    renderSliderText(null);
-    requestDetail();
-  }
-
-  function fillChoices() {
-    const r = result();
-    const sel = $('#teach-layer');
-    sel.textContent = '';
-    r.layers.forEach((l, j) => {
-      const g = sum(l.grad);
-      const o = document.createElement('option');
-      o.value = String(j);
-      o.textContent = `${l.name}  (dL/dθ ${g < 0 ? '<' : g > 0 ? '>' : '='} 0: ${fmt(g)})`;
-      sel.appendChild(o);
-    });
-    sel.value = String(st.layer);
-    const img = $('#teach-image');
-    img.textContent = '';
-    const out = P.output();
-    for (let i = 0; i < r.n; i++) {
-      const o = document.createElement('option');
-      o.value = String(i);
-      const names = out.classNames;
-      o.textContent = `#${i} (${names ? names[out.labels[i]] : out.labels[i]})`;
-      img.appendChild(o);
-    }
-    img.value = String(st.image);
-  }
-
-  async function requestDetail() {
-    clearError();
-    $('#teach').dataset.detail = 'running';
-    try {
-      const out = await P.call('detail', settings({ detail: { layer: st.layer, image: st.image, neuron: st.neuron } }));
-      st.detail = out.result.detail;
-      st.neuron = st.detail.neuron;
-      auto.detail = st.detail;
-      renderWhy();
-      renderNeuron();
-      auto.details++;
-      $('#teach').dataset.detail = 'done';
-    } catch (err) {
-      $('#teach').dataset.detail = 'error';
+    st.detail = out.result.detail;
+    st.neuron = st.detail.neuron;
+    auto.detail = st.detail;
+    renderWhy();
+    renderNeuron();
+    auto.details++;
+    $('#teach').dataset.detail = 'done';
+  } catch (err) {
+    if (run === st.run) {
+      $('#teach').dataset.detail = err instanceof Cancelled ? 'cancelled' : 'error';
       showError(err);
     }
   }
+}
 
-  // ---- 1. Why this sign ----
+// ---- 1. Why this sign ----
 
-  function diagram(d) {
-    const sumg = d.sum_grad_d;
-    const cross = d.crossing;
-    const txt = (x, y, s, cls) => `<text x="${x}" y="${y}" class="${cls || ''}">${P.escapeHTML(s)}</text>`;
-    return `<svg viewBox="0 0 470 170" width="470" height="170" role="img" aria-label="${P.escapeHTML(t('whyDiagramLabel'))}">
+function diagram(d) {
+  const sumg = d.sum_grad_d;
+  const cross = d.crossing;
+  const txt = (x, y, s, cls) => `<text x="${x}" y="${y}" class="${cls || ''}">${escapeHTML(s)}</text>`;
+  return `<svg viewBox="0 0 470 170" width="470" height="170" role="img" aria-label="${escapeHTML(t('whyDiagramLabel'))}">
 <defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="6" markerHeight="6" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="#555"/></marker></defs>
 <rect x="10" y="20" width="90" height="34" rx="6" class="node"/>${txt(55, 42, 'mem', 'c')}
 <rect x="10" y="110" width="90" height="34" rx="6" class="node th"/>${txt(55, 132, 'thresh', 'c')}
@@ -166,459 +184,506 @@
 ${txt(130, 130, `Σ dL/dd = ${fmt(sumg)}`, 'small')}
 ${txt(130, 150, `crossing = (−1) × Σ dL/dd = ${fmt(cross)}`, 'small strong')}
 </svg>`;
-  }
+}
 
-  function renderWhy() {
-    const d = st.detail;
-    const r = result();
-    if (!d || !r) {
-      return;
-    }
-    const layer = r.layers[d.layer];
-    $('#why-layer').textContent = t('whyLayer', { layer: d.name });
-    $('#why-diagram').innerHTML = diagram(d);
-    // The histogram: only the bins from the first to the last that hold values.
-    const bins = d.hist;
-    let lo = bins.findIndex((b) => b.count > 0);
-    let hi = bins.length - 1 - [...bins].reverse().findIndex((b) => b.count > 0);
-    if (lo < 0) {
-      lo = hi = (bins.length - 1) / 2;
-    }
-    const shown = bins.slice(lo, hi + 1);
-    const label = (b) => (b.lo === 0 && b.hi === 0 ? '0' : b.lo < 0 ? `−${P.fmtAxis(-b.lo)}` : `+${P.fmtAxis(b.lo)}`);
-    chart('chart-hist').setOption(
-      {
-        backgroundColor: '#fff',
-        title: { text: t('histTitle', { layer: d.name }), left: 8, textStyle: { fontSize: 14 }, subtext: t('histSub'), subtextStyle: { fontSize: 11 } },
-        grid: { left: 12, right: 12, top: 64, bottom: 8, containLabel: true },
-        tooltip: {
-          trigger: 'item',
-          formatter: (p) => {
-            const b = shown[p.dataIndex];
-            const range = b.lo === 0 && b.hi === 0 ? '0' : `[${fmt(b.lo)}, ${fmt(b.hi)})`;
-            return `dL/dd ∈ ${range}<br/>${t('histCount')}: ${b.count}<br/>Σ = ${fmt(b.sum)}`;
-          },
+function renderWhy() {
+  const d = st.detail;
+  const r = result();
+  if (!d || !r) {
+    return;
+  }
+  const layer = r.layers[d.layer];
+  $('#why-layer').textContent = t('whyLayer', { layer: d.name });
+  $('#why-diagram').innerHTML = diagram(d);
+  // The histogram: only the bins from the first to the last that hold values.
+  const bins = d.hist;
+  let lo = bins.findIndex((b) => b.count > 0);
+  let hi = bins.length - 1 - [...bins].reverse().findIndex((b) => b.count > 0);
+  if (lo < 0) {
+    lo = hi = (bins.length - 1) / 2;
+  }
+  const shown = bins.slice(lo, hi + 1);
+  const label = (b) => (b.lo === 0 && b.hi === 0 ? '0' : b.lo < 0 ? `−${fmtAxis(-b.lo)}` : `+${fmtAxis(b.lo)}`);
+  chart('chart-hist').setOption(
+    {
+      backgroundColor: '#fff',
+      title: { text: t('histTitle', { layer: d.name }), left: 8, textStyle: { fontSize: 14 }, subtext: t('histSub'), subtextStyle: { fontSize: 11 } },
+      grid: { left: 12, right: 12, top: 64, bottom: 8, containLabel: true },
+      tooltip: {
+        trigger: 'item',
+        formatter: (p) => {
+          const b = shown[p.dataIndex];
+          const range = b.lo === 0 && b.hi === 0 ? '0' : `[${fmt(b.lo)}, ${fmt(b.hi)})`;
+          return `dL/dd ∈ ${range}<br/>${t('histCount')}: ${b.count}<br/>Σ = ${fmt(b.sum)}`;
         },
-        xAxis: { type: 'category', data: shown.map(label), axisLabel: { rotate: 60, fontSize: 10 } },
-        yAxis: { type: 'log', name: t('histCount'), min: 1, axisLabel: { formatter: P.fmtAxis } },
-        series: [
-          {
-            type: 'bar',
-            data: shown.map((b) => ({ value: Math.max(b.count, 0.9), itemStyle: { color: b.lo < 0 ? NEGATIVE : b.lo > 0 ? POSITIVE : '#999' } })),
-          },
-        ],
       },
-      true,
-    );
-    // The four paths and the identity init = -0.5 x crossing, checked.
-    const p = layer.grad_paths;
-    const cr = sum(p.crossing);
-    const am = sum(p.amplitude);
-    const re = sum(p.reset);
-    const ini = sum(p.init);
-    const ratio = cr !== 0 ? ini / cr : null;
-    const holds = ratio !== null && Math.abs(ratio + 0.5) < 1e-3;
-    const rows = [
-      [t('whySum'), fmt(d.sum_grad_d), ''],
-      [t('whyCrossing'), fmt(cr), t('whyCrossingNote')],
-      [t('pathAmplitude'), fmt(am), ''],
-      [t('pathReset'), fmt(re), ''],
-      [t('pathInit'), fmt(ini), ratio === null ? t('whyRatioNone') : t(holds ? 'whyRatioHolds' : 'whyRatioFails', { ratio: ratio.toFixed(6) })],
-      [t('whyTotal'), fmt(cr + am + re + ini), t(sum(layer.grad) < 0 ? 'descentRaises' : sum(layer.grad) > 0 ? 'descentLowers' : 'descentNone')],
-    ];
-    const tb = $('#why-numbers tbody');
-    tb.textContent = '';
-    rows.forEach(([k, v, note], i) => {
-      const tr = tb.insertRow();
-      tr.insertCell().textContent = k;
-      const c = tr.insertCell();
-      c.textContent = v;
-      c.className = 'num';
-      tr.insertCell().textContent = note;
-      if (i === 5) {
-        tr.className = 'total';
-      }
-    });
-    $('#why-numbers').dataset.ratio = ratio === null ? '' : String(ratio);
-    const signCross = sign(cr);
-    const signTotal = sign(cr + am + re + ini);
-    $('#why-verdict').textContent = t(signCross === signTotal ? 'whySameSign' : 'whyOtherSign', { crossing: fmt(cr), total: fmt(cr + am + re + ini) });
-  }
-
-  // ---- 2. One neuron ----
-
-  // The rate map: one tile per channel (H x W), tiles in rows.
-  function mapGeometry(d) {
-    const cols = Math.ceil(Math.sqrt((d.C * d.H) / d.W));
-    const rows = Math.ceil(d.C / cols);
-    const cell = Math.max(2, Math.min(12, Math.floor(360 / (cols * (d.W + 1)))));
-    return { cols, rows, cell, tileW: d.W * cell + 2, tileH: d.H * cell + 2 };
-  }
-
-  function renderNeuron() {
-    const d = st.detail;
-    if (!d) {
-      return;
-    }
-    const g = mapGeometry(d);
-    const canvas = $('#rate-map');
-    canvas.width = g.cols * g.tileW;
-    canvas.height = g.rows * g.tileH;
-    const ctx = canvas.getContext('2d');
-    ctx.fillStyle = '#fff';
-    ctx.fillRect(0, 0, canvas.width, canvas.height);
-    const hw = d.H * d.W;
-    for (let c = 0; c < d.C; c++) {
-      const ox = (c % g.cols) * g.tileW;
-      const oy = Math.floor(c / g.cols) * g.tileH;
-      for (let p = 0; p < hw; p++) {
-        const v = d.rate[c * hw + p];
-        const k = Math.round(255 * (1 - v));
-        ctx.fillStyle = `rgb(${k},${k},255)`;
-        ctx.fillRect(ox + (p % d.W) * g.cell, oy + Math.floor(p / d.W) * g.cell, g.cell, g.cell);
-      }
-    }
-    const c = Math.floor(d.neuron / hw);
-    const p = d.neuron % hw;
-    ctx.strokeStyle = '#d9534f';
-    ctx.lineWidth = 2;
-    ctx.strokeRect((c % g.cols) * g.tileW + (p % d.W) * g.cell - 1, Math.floor(c / g.cols) * g.tileH + Math.floor(p / d.W) * g.cell - 1, g.cell + 2, g.cell + 2);
-
-    const tr = d.trace;
-    const th = d.thresh;
-    const mem = [];
-    tr.forEach((s, i) => {
-      mem.push([i + 1, s.mem]);
-      mem.push([i + 1.5, s.mem_after]);
-    });
-    // The axis always shows the threshold and the window around it.
-    const ys = mem.map((m) => m[1]).concat([th - d.gamma, th + d.gamma]);
-    const ymin = Math.min(...ys);
-    const ymax = Math.max(...ys);
-    const pad = 0.05 * (ymax - ymin || 1);
-    chart('chart-trace').setOption(
-      {
-        backgroundColor: '#fff',
-        title: { text: t('traceTitle', { layer: d.name, c, y: Math.floor(p / d.W), x: p % d.W, image: d.image }), left: 8, textStyle: { fontSize: 14 } },
-        legend: { top: 26 },
-        grid: [
-          { left: 12, right: 16, top: 64, height: '46%', containLabel: true },
-          { left: 12, right: 16, top: '70%', bottom: 8, containLabel: true },
-        ],
-        tooltip: { trigger: 'axis', valueFormatter: fmt },
-        xAxis: [
-          { type: 'value', min: 0.5, max: tr.length + 1, interval: 1, gridIndex: 0, name: t('traceStep') },
-          { type: 'value', min: 0.5, max: tr.length + 1, interval: 1, gridIndex: 1 },
-        ],
-        yAxis: [
-          { type: 'value', gridIndex: 0, name: 'mem', min: ymin - pad, max: ymax + pad, axisLabel: { formatter: P.fmtAxis } },
-          { type: 'value', gridIndex: 1, name: 'dL/dd', axisLabel: { formatter: P.fmtAxis } },
-        ],
-        series: [
-          {
-            name: t('traceMem'),
-            type: 'line',
-            data: mem,
-            symbolSize: 5,
-            markLine: { symbol: 'none', lineStyle: { color: '#333', type: 'dashed' }, data: [{ yAxis: th, name: 'thresh' }], label: { formatter: `thresh ${fmt(th)}` } },
-            markArea: { itemStyle: { color: WINDOW }, data: [[{ yAxis: th - d.gamma, name: t('traceWindow') }, { yAxis: th + d.gamma }]] },
-          },
-          {
-            name: t('traceSpike'),
-            type: 'scatter',
-            symbol: 'triangle',
-            symbolSize: 12,
-            itemStyle: { color: POSITIVE },
-            data: tr.map((s, i) => (s.s ? [i + 1, s.mem] : null)).filter(Boolean),
-          },
-          {
-            name: 'dL/dd',
-            type: 'bar',
-            xAxisIndex: 1,
-            yAxisIndex: 1,
-            barWidth: 14,
-            data: tr.map((s, i) => ({ value: [i + 1, s.grad_d], itemStyle: { color: s.grad_d < 0 ? NEGATIVE : POSITIVE } })),
-          },
-        ],
-      },
-      true,
-    );
-    const spikes = tr.reduce((a, s) => a + s.s, 0);
-    const inside = tr.filter((s) => Math.abs(s.d) < d.gamma).length;
-    $('#neuron-caption').textContent = t('neuronCaption', { spikes, T: tr.length, inside, gamma: d.gamma, sum: fmt(sum(tr.map((s) => s.grad_d))) });
-  }
-
-  function mapClick(event) {
-    const d = st.detail;
-    if (!d) {
-      return;
-    }
-    const canvas = $('#rate-map');
-    const rect = canvas.getBoundingClientRect();
-    const x = ((event.clientX - rect.left) * canvas.width) / rect.width;
-    const y = ((event.clientY - rect.top) * canvas.height) / rect.height;
-    const g = mapGeometry(d);
-    const c = Math.floor(y / g.tileH) * g.cols + Math.floor(x / g.tileW);
-    const px = Math.floor((x % g.tileW) / g.cell);
-    const py = Math.floor((y % g.tileH) / g.cell);
-    if (c >= d.C || px >= d.W || py >= d.H) {
-      return;
-    }
-    st.neuron = c * d.H * d.W + py * d.W + px;
-    requestDetail();
-  }
-
-  // ---- 3. The slider: forward-only re-runs ----
-
-  function movedThresholds(pct, j) {
-    const r = result();
-    return r.layers.map((l, k) => l.thresh.map((v) => (k === j ? v * (1 + pct / 100) : v)));
-  }
-
-  async function sliderRun() {
-    if (st.inflight) {
-      st.pending = true;
-      return;
-    }
-    st.inflight = true;
-    st.pending = false;
-    const pct = st.slider;
-    const j = st.layer;
-    const t0 = performance.now();
-    try {
-      const out = await P.call('forward', settings({ thresh: movedThresholds(pct, j) }));
-      const ms = performance.now() - t0;
-      auto.sliderMs.push(ms);
-      auto.slider = { pct, layer: j, result: out.result, ms, engineSeconds: out.seconds };
-      auto.forwards++;
-      if (pct === st.slider && j === st.layer) {
-        renderSliderText(auto.slider);
-      }
-    } catch (err) {
-      showError(err);
-    } finally {
-      st.inflight = false;
-      if (st.pending) {
-        sliderRun();
-      }
-    }
-  }
-
-  function renderSliderText(s) {
-    const r = result();
-    if (!r) {
-      return;
-    }
-    const l = r.layers[st.layer];
-    const th0 = sum(l.thresh) / l.thresh.length;
-    $('#slider-value').textContent = `θ = ${fmt(th0 * (1 + st.slider / 100))} (${st.slider > 0 ? '+' : ''}${st.slider}%)`;
-    const out = $('#slider-out');
-    if (!s || s.layer !== st.layer || s.pct === 0) {
-      out.textContent = t('sliderIdle', { layer: l.name, loss: fmt(r.loss), rate: fmt(l.firing_rate) });
-      return;
-    }
-    const g = sum(l.grad);
-    const dth = th0 * (s.pct / 100);
-    const dLoss = s.result.loss - r.loss;
-    const predicted = g * dth;
-    const same = sign(dLoss) === sign(predicted) && dLoss !== 0;
-    out.textContent = t('sliderReadout', {
-      loss0: fmt(r.loss),
-      loss: fmt(s.result.loss),
-      dloss: (dLoss >= 0 ? '+' : '') + fmt(dLoss),
-      rate0: fmt(l.firing_rate),
-      rate: fmt(s.result.layers[st.layer].firing_rate),
-      pred: (predicted >= 0 ? '+' : '') + fmt(predicted),
-      ms: Math.round(s.ms),
-    });
-    const verdict = $('#slider-verdict');
-    verdict.textContent = dLoss === 0 ? t('sliderFlat') : t(same ? 'sliderAgrees' : 'sliderDisagrees');
-    verdict.className = 'verdict ' + (dLoss === 0 ? '' : same ? 'ok' : 'bad');
-  }
-
-  function agreeText(a) {
-    return t(a === 'yes' ? 'fdYes' : a === 'no' ? 'fdNo' : 'fdFlat');
-  }
-
-  async function fdOne() {
-    clearError();
-    const step = Number($('#fd-step').value);
-    try {
-      const out = await P.call('finiteDiff', settings({ fd_step: step, fd_layers: [st.layer], base: result() }));
-      const f = out.fd[0];
-      auto.fd = f;
-      auto.fds++;
-      $('#fd-one-out').textContent = t('fdOne', { layer: f.name, h: fmt(f.h), slope: fmt(f.slope), grad: fmt(f.grad), agree: agreeText(f.agree) });
-    } catch (err) {
-      showError(err);
-    }
-  }
-
-  async function fdAll() {
-    clearError();
-    const step = Number($('#fd-step').value);
-    const button = $('#fd-all');
-    button.disabled = true;
-    try {
-      const out = await P.call('finiteDiff', settings({ fd_step: step, base: result() }));
-      auto.fdAll = out.fd;
-      auto.fds++;
-      renderFDTable();
-    } catch (err) {
-      showError(err);
-    } finally {
-      button.disabled = false;
-    }
-  }
-
-  function renderFDTable() {
-    const fd = auto.fdAll;
-    const table = $('#fd-table');
-    if (!fd) {
-      table.hidden = true;
-      return;
-    }
-    table.hidden = false;
-    const head = table.tHead || table.createTHead();
-    head.textContent = '';
-    const hr = head.insertRow();
-    for (const k of ['colLayer', 'fdColH', 'fdColPlus', 'fdColMinus', 'fdColSlope', 'fdColGrad', 'fdColSame']) {
-      const th = document.createElement('th');
-      th.textContent = t(k);
-      hr.appendChild(th);
-    }
-    const body = table.tBodies[0] || table.createTBody();
-    body.textContent = '';
-    let same = 0;
-    for (const f of fd) {
-      const tr = body.insertRow();
-      tr.insertCell().textContent = f.name;
-      for (const v of [f.h, f.loss_plus, f.loss_minus, f.slope, f.grad]) {
-        const c = tr.insertCell();
-        c.textContent = fmt(v);
-        c.className = 'num';
-        c.title = String(v);
-      }
-      const c = tr.insertCell();
-      c.textContent = agreeText(f.agree);
-      c.className = f.agree === 'yes' ? 'ok' : f.agree === 'no' ? 'bad' : '';
-      same += f.agree === 'yes' ? 1 : 0;
-    }
-    $('#fd-summary').textContent = t('fdSummary', { same, n: fd.length });
-  }
-
-  // ---- 4. Take steps ----
-
-  async function descend() {
-    clearError();
-    const lr = Number($('#step-lr').value);
-    const steps = Number($('#step-n').value);
-    const button = $('#step-go');
-    button.disabled = true;
-    try {
-      const out = await P.call('descend', settings({ lr, steps }));
-      auto.descent = out.steps;
-      auto.descents++;
-      renderDescent();
-    } catch (err) {
-      showError(err);
-    } finally {
-      button.disabled = false;
-    }
-  }
-
-  function renderDescent() {
-    const pts = auto.descent;
-    const r = result();
-    if (!pts || !r) {
-      return;
-    }
-    chart('chart-steps').setOption(
-      {
-        backgroundColor: '#fff',
-        title: { text: t('stepsTitle'), left: 8, textStyle: { fontSize: 14 } },
-        grid: { left: 12, right: 16, top: 48, bottom: 8, containLabel: true },
-        tooltip: { trigger: 'axis', valueFormatter: fmt },
-        xAxis: { type: 'category', name: t('stepsAxis'), data: pts.map((_, k) => String(k)) },
-        yAxis: { type: 'value', scale: true, name: t('stepsLoss'), axisLabel: { formatter: P.fmtAxis } },
-        series: [{ type: 'line', name: t('stepsLoss'), data: pts.map((p) => p.loss), symbolSize: 8 }],
-      },
-      true,
-    );
-    const last = pts[pts.length - 1];
-    chart('chart-stepbars').setOption(
-      {
-        backgroundColor: '#fff',
-        title: { text: t('stepBarsTitle'), left: 8, textStyle: { fontSize: 14 } },
-        legend: { top: 26 },
-        grid: { left: 12, right: 16, top: 64, bottom: 8, containLabel: true },
-        tooltip: { trigger: 'axis', valueFormatter: fmt },
-        xAxis: { type: 'category', data: r.layers.map((l) => l.name), axisLabel: { rotate: 45, fontSize: 10 } },
-        yAxis: { type: 'value', scale: true, axisLabel: { formatter: P.fmtAxis } },
-        series: [
-          { type: 'bar', name: t('stepBefore'), data: pts[0].thresh.map((v) => sum(v) / v.length), itemStyle: { color: '#bbb' } },
-          {
-            type: 'bar',
-            name: t('stepAfter'),
-            data: last.thresh.map((v, j) => ({ value: sum(v) / v.length, itemStyle: { color: pts[0].grad[j] < 0 ? NEGATIVE : POSITIVE } })),
-          },
-        ],
-      },
-      true,
-    );
-    const down = last.loss < pts[0].loss;
-    const first = pts[1].loss < pts[0].loss;
-    $('#step-out').textContent =
-      t(first ? 'stepFirstLowered' : 'stepFirstNot', { before: fmt(pts[0].loss), after: fmt(pts[1].loss) }) +
-      ' ' +
-      t(down ? 'stepLowered' : 'stepNotLowered', { before: fmt(pts[0].loss), after: fmt(last.loss), steps: pts.length - 1 });
-    $('#step-out').className = 'verdict ' + (down ? 'ok' : 'bad');
-  }
-
-  // ---- Wiring ----
-
-  function bind() {
-    $('#teach-layer').addEventListener('change', () => {
-      st.layer = Number($('#teach-layer').value);
-      st.neuron = -1;
-      st.slider = 0;
-      $('#teach-slider').value = '0';
-      $('#fd-one-out').textContent = '';
-      renderSliderText(null);
-      requestDetail();
-    });
-    $('#teach-image').addEventListener('change', () => {
-      st.image = Number($('#teach-image').value);
-      st.neuron = -1;
-      requestDetail();
-    });
-    $('#rate-map').addEventListener('click', mapClick);
-    $('#teach-slider').addEventListener('input', () => {
-      st.slider = Number($('#teach-slider').value);
-      renderSliderText(auto.slider);
-      sliderRun();
-    });
-    $('#fd-one').addEventListener('click', fdOne);
-    $('#fd-all').addEventListener('click', fdAll);
-    $('#step-go').addEventListener('click', descend);
-    window.addEventListener('resize', () => Object.values(charts).forEach((c) => c.resize()));
-  }
-
-  document.addEventListener('spikegrad:render', (event) => {
-    if (event.detail.fresh) {
-      fresh();
-      return;
-    }
-    // A language switch: redraw what is there.
-    if (result() && result().T > 0) {
-      fillChoices();
-      renderWhy();
-      renderNeuron();
-      renderSliderText(auto.slider);
-      renderFDTable();
-      renderDescent();
+      xAxis: { type: 'category', data: shown.map(label), axisLabel: { rotate: 60, fontSize: 10 } },
+      yAxis: { type: 'log', name: t('histCount'), min: 1, axisLabel: { formatter: fmtAxis } },
+      series: [
+        {
+          type: 'bar',
+          data: shown.map((b) => ({ value: Math.max(b.count, 0.9), itemStyle: { color: b.lo < 0 ? NEGATIVE : b.lo > 0 ? POSITIVE : COLOURS.zero } })),
+        },
+      ],
+    },
+    true,
+  );
+  // The four paths and the identity init = -0.5 x crossing, checked.
+  const p = layer.grad_paths;
+  const cr = sum(p.crossing);
+  const am = sum(p.amplitude);
+  const re = sum(p.reset);
+  const ini = sum(p.init);
+  const ratio = cr !== 0 ? ini / cr : null;
+  const holds = ratio !== null && Math.abs(ratio + 0.5) < 1e-3;
+  const rows = [
+    [t('whySum'), fmt(d.sum_grad_d), ''],
+    [t('whyCrossing'), fmt(cr), t('whyCrossingNote')],
+    [t('pathAmplitude'), fmt(am), ''],
+    [t('pathReset'), fmt(re), ''],
+    [t('pathInit'), fmt(ini), ratio === null ? t('whyRatioNone') : t(holds ? 'whyRatioHolds' : 'whyRatioFails', { ratio: ratio.toFixed(6) })],
+    [t('whyTotal'), fmt(cr + am + re + ini), t(sum(layer.grad) < 0 ? 'descentRaises' : sum(layer.grad) > 0 ? 'descentLowers' : 'descentNone')],
+  ];
+  const tb = $('#why-numbers tbody');
+  tb.textContent = '';
+  rows.forEach(([k, v, note], i) => {
+    const tr = tb.insertRow();
+    tr.insertCell().textContent = k;
+    const c = tr.insertCell();
+    c.textContent = v;
+    c.className = 'num';
+    tr.insertCell().textContent = note;
+    if (i === 5) {
+      tr.className = 'total';
     }
   });
+  $('#why-numbers').dataset.ratio = ratio === null ? '' : String(ratio);
+  const signCross = sign(cr);
+  const signTotal = sign(cr + am + re + ini);
+  $('#why-verdict').textContent = t(signCross === signTotal ? 'whySameSign' : 'whyOtherSign', { crossing: fmt(cr), total: fmt(cr + am + re + ini) });
+}
 
+// ---- 2. One neuron ----
+
+// The rate map: one tile per channel (H x W), tiles in rows.
+function mapGeometry(d) {
+  const cols = Math.ceil(Math.sqrt((d.C * d.H) / d.W));
+  const rows = Math.ceil(d.C / cols);
+  const cell = Math.max(2, Math.min(12, Math.floor(360 / (cols * (d.W + 1)))));
+  return { cols, rows, cell, tileW: d.W * cell + 2, tileH: d.H * cell + 2 };
+}
+
+function renderNeuron() {
+  const d = st.detail;
+  if (!d) {
+    return;
+  }
+  const g = mapGeometry(d);
+  const canvas = $('#rate-map');
+  canvas.width = g.cols * g.tileW;
+  canvas.height = g.rows * g.tileH;
+  const ctx = canvas.getContext('2d');
+  ctx.fillStyle = '#fff';
+  ctx.fillRect(0, 0, canvas.width, canvas.height);
+  const hw = d.H * d.W;
+  for (let c = 0; c < d.C; c++) {
+    const ox = (c % g.cols) * g.tileW;
+    const oy = Math.floor(c / g.cols) * g.tileH;
+    for (let p = 0; p < hw; p++) {
+      const v = d.rate[c * hw + p];
+      const k = Math.round(255 * (1 - v));
+      ctx.fillStyle = `rgb(${k},${k},255)`;
+      ctx.fillRect(ox + (p % d.W) * g.cell, oy + Math.floor(p / d.W) * g.cell, g.cell, g.cell);
+    }
+  }
+  const c = Math.floor(d.neuron / hw);
+  const p = d.neuron % hw;
+  ctx.strokeStyle = COLOURS.positive;
+  ctx.lineWidth = 2;
+  ctx.strokeRect((c % g.cols) * g.tileW + (p % d.W) * g.cell - 1, Math.floor(c / g.cols) * g.tileH + Math.floor(p / d.W) * g.cell - 1, g.cell + 2, g.cell + 2);
+
+  const tr = d.trace;
+  const th = d.thresh;
+  const mem = [];
+  tr.forEach((s, i) => {
+    mem.push([i + 1, s.mem]);
+    mem.push([i + 1.5, s.mem_after]);
+  });
+  // The axis always shows the threshold and the window around it.
+  const ys = mem.map((m) => m[1]).concat([th - d.gamma, th + d.gamma]);
+  const ymin = Math.min(...ys);
+  const ymax = Math.max(...ys);
+  const pad = 0.05 * (ymax - ymin || 1);
+  chart('chart-trace').setOption(
+    {
+      backgroundColor: '#fff',
+      title: { text: t('traceTitle', { layer: d.name, c, y: Math.floor(p / d.W), x: p % d.W, image: d.image }), left: 8, textStyle: { fontSize: 14 } },
+      legend: { top: 26 },
+      grid: [
+        { left: 12, right: 16, top: 64, height: '46%', containLabel: true },
+        { left: 12, right: 16, top: '70%', bottom: 8, containLabel: true },
+      ],
+      tooltip: { trigger: 'axis', valueFormatter: fmt },
+      xAxis: [
+        { type: 'value', min: 0.5, max: tr.length + 1, interval: 1, gridIndex: 0, name: t('traceStep') },
+        { type: 'value', min: 0.5, max: tr.length + 1, interval: 1, gridIndex: 1 },
+      ],
+      yAxis: [
+        { type: 'value', gridIndex: 0, name: 'mem', min: ymin - pad, max: ymax + pad, axisLabel: { formatter: fmtAxis } },
+        { type: 'value', gridIndex: 1, name: 'dL/dd', axisLabel: { formatter: fmtAxis } },
+      ],
+      series: [
+        {
+          name: t('traceMem'),
+          type: 'line',
+          data: mem,
+          symbolSize: 5,
+          markLine: { symbol: 'none', lineStyle: { color: COLOURS.line, type: 'dashed' }, data: [{ yAxis: th, name: 'thresh' }], label: { formatter: `thresh ${fmt(th)}` } },
+          markArea: { itemStyle: { color: COLOURS.window }, data: [[{ yAxis: th - d.gamma, name: t('traceWindow') }, { yAxis: th + d.gamma }]] },
+        },
+        {
+          name: t('traceSpike'),
+          type: 'scatter',
+          symbol: 'triangle',
+          symbolSize: 12,
+          itemStyle: { color: POSITIVE },
+          data: tr.map((s, i) => (s.s ? [i + 1, s.mem] : null)).filter(Boolean),
+        },
+        {
+          name: 'dL/dd',
+          type: 'bar',
+          xAxisIndex: 1,
+          yAxisIndex: 1,
+          barWidth: 14,
+          data: tr.map((s, i) => ({ value: [i + 1, s.grad_d], itemStyle: { color: s.grad_d < 0 ? NEGATIVE : POSITIVE } })),
+        },
+      ],
+    },
+    true,
+  );
+  const spikes = tr.reduce((a, s) => a + s.s, 0);
+  const inside = tr.filter((s) => Math.abs(s.d) < d.gamma).length;
+  $('#neuron-caption').textContent = t('neuronCaption', { spikes, T: tr.length, inside, gamma: d.gamma, sum: fmt(sum(tr.map((s) => s.grad_d))) });
+}
+
+function mapClick(event) {
+  const d = st.detail;
+  if (!d || st.stale) {
+    return;
+  }
+  const canvas = $('#rate-map');
+  const rect = canvas.getBoundingClientRect();
+  const x = ((event.clientX - rect.left) * canvas.width) / rect.width;
+  const y = ((event.clientY - rect.top) * canvas.height) / rect.height;
+  const g = mapGeometry(d);
+  const c = Math.floor(y / g.tileH) * g.cols + Math.floor(x / g.tileW);
+  const px = Math.floor((x % g.tileW) / g.cell);
+  const py = Math.floor((y % g.tileH) / g.cell);
+  if (c >= d.C || px >= d.W || py >= d.H) {
+    return;
+  }
+  st.neuron = c * d.H * d.W + py * d.W + px;
+  requestDetail();
+}
+
+// ---- 3. The slider: forward-only re-runs ----
+
+function movedThresholds(pct, j) {
+  const r = result();
+  return r.layers.map((l, k) => l.thresh.map((v) => (k === j ? v * (1 + pct / 100) : v)));
+}
+
+async function sliderRun() {
+  if (st.inflight) {
+    st.pending = true;
+    return;
+  }
+  st.inflight = true;
+  st.pending = false;
+  const pct = st.slider;
+  const j = st.layer;
+  const t0 = performance.now();
+  const run = st.run;
+  try {
+    const out = await call('forward', { thresh: movedThresholds(pct, j) });
+    if (run !== st.run) {
+      return;
+    }
+    const ms = performance.now() - t0;
+    auto.sliderMs.push(ms);
+    auto.slider = { pct, layer: j, result: out.result, ms, engineSeconds: out.seconds };
+    auto.forwards++;
+    if (pct === st.slider && j === st.layer) {
+      renderSliderText(auto.slider);
+    }
+  } catch (err) {
+    showError(err);
+  } finally {
+    st.inflight = false;
+    if (st.pending) {
+      sliderRun();
+    }
+  }
+}
+
+function renderSliderText(s) {
+  const r = result();
+  if (!r) {
+    return;
+  }
+  const l = r.layers[st.layer];
+  const th0 = sum(l.thresh) / l.thresh.length;
+  $('#slider-value').textContent = `θ = ${fmt(th0 * (1 + st.slider / 100))} (${st.slider > 0 ? '+' : ''}${st.slider}%)`;
+  const out = $('#slider-out');
+  if (!s || s.layer !== st.layer || s.pct === 0) {
+    out.textContent = t('sliderIdle', { layer: l.name, loss: fmt(r.loss), rate: fmt(l.firing_rate) });
+    return;
+  }
+  const g = sum(l.grad);
+  const dth = th0 * (s.pct / 100);
+  const dLoss = s.result.loss - r.loss;
+  const predicted = g * dth;
+  const same = sign(dLoss) === sign(predicted) && dLoss !== 0;
+  out.textContent = t('sliderReadout', {
+    loss0: fmt(r.loss),
+    loss: fmt(s.result.loss),
+    dloss: (dLoss >= 0 ? '+' : '') + fmt(dLoss),
+    rate0: fmt(l.firing_rate),
+    rate: fmt(s.result.layers[st.layer].firing_rate),
+    pred: (predicted >= 0 ? '+' : '') + fmt(predicted),
+    ms: Math.round(s.ms),
+  });
+  const verdict = $('#slider-verdict');
+  verdict.textContent = dLoss === 0 ? t('sliderFlat') : t(same ? 'sliderAgrees' : 'sliderDisagrees');
+  verdict.className = 'verdict ' + (dLoss === 0 ? '' : same ? 'ok' : 'bad');
+}
+
+function agreeText(a) {
+  return t(a === 'yes' ? 'fdYes' : a === 'no' ? 'fdNo' : 'fdFlat');
+}
+
+async function fdOne() {
+  clearError();
+  const step = Number($('#fd-step').value);
+  try {
+    const run = st.run;
+    const out = await call('finiteDiff', { fd_step: step, fd_layers: [st.layer], base: result() });
+    if (run !== st.run) {
+      return;
+    }
+    const f = out.fd[0];
+    auto.fd = f;
+    auto.fds++;
+    $('#fd-one-out').textContent = t('fdOne', { layer: f.name, h: fmt(f.h), slope: fmt(f.slope), grad: fmt(f.grad), agree: agreeText(f.agree) });
+  } catch (err) {
+    showError(err);
+  }
+}
+
+async function fdAll() {
+  clearError();
+  const step = Number($('#fd-step').value);
+  const button = $('#fd-all');
+  button.disabled = true;
+  try {
+    const run = st.run;
+    const out = await call('finiteDiff', { fd_step: step, base: result() });
+    if (run !== st.run) {
+      return;
+    }
+    auto.fdAll = out.fd;
+    auto.fds++;
+    renderFDTable();
+  } catch (err) {
+    showError(err);
+  } finally {
+    button.disabled = st.stale;
+  }
+}
+
+function renderFDTable() {
+  const fd = auto.fdAll;
+  const table = $('#fd-table');
+  if (!fd) {
+    table.hidden = true;
+    return;
+  }
+  table.hidden = false;
+  const head = table.tHead || table.createTHead();
+  head.textContent = '';
+  const hr = head.insertRow();
+  for (const k of ['colLayer', 'fdColH', 'fdColPlus', 'fdColMinus', 'fdColSlope', 'fdColGrad', 'fdColSame']) {
+    const th = document.createElement('th');
+    th.textContent = t(k);
+    hr.appendChild(th);
+  }
+  const body = table.tBodies[0] || table.createTBody();
+  body.textContent = '';
+  let same = 0;
+  for (const f of fd) {
+    const tr = body.insertRow();
+    tr.insertCell().textContent = f.name;
+    for (const v of [f.h, f.loss_plus, f.loss_minus, f.slope, f.grad]) {
+      const c = tr.insertCell();
+      c.textContent = fmt(v);
+      c.className = 'num';
+      c.title = String(v);
+    }
+    const c = tr.insertCell();
+    c.textContent = agreeText(f.agree);
+    c.className = f.agree === 'yes' ? 'ok' : f.agree === 'no' ? 'bad' : '';
+    same += f.agree === 'yes' ? 1 : 0;
+  }
+  $('#fd-summary').textContent = t('fdSummary', { same, n: fd.length });
+}
+
+// ---- 4. Take steps ----
+
+async function descend() {
+  clearError();
+  const lr = Number($('#step-lr').value);
+  const steps = Number($('#step-n').value);
+  const button = $('#step-go');
+  button.disabled = true;
+  try {
+    const run = st.run;
+    const out = await call('descend', { lr, steps });
+    if (run !== st.run) {
+      return;
+    }
+    auto.descent = out.steps;
+    auto.descents++;
+    renderDescent();
+  } catch (err) {
+    showError(err);
+  } finally {
+    button.disabled = st.stale;
+  }
+}
+
+function renderDescent() {
+  const pts = auto.descent;
+  const r = result();
+  if (!pts || !r) {
+    return;
+  }
+  chart('chart-steps').setOption(
+    {
+      backgroundColor: '#fff',
+      title: { text: t('stepsTitle'), left: 8, textStyle: { fontSize: 14 } },
+      grid: { left: 12, right: 16, top: 48, bottom: 8, containLabel: true },
+      tooltip: { trigger: 'axis', valueFormatter: fmt },
+      xAxis: { type: 'category', name: t('stepsAxis'), data: pts.map((_, k) => String(k)) },
+      yAxis: { type: 'value', scale: true, name: t('stepsLoss'), axisLabel: { formatter: fmtAxis } },
+      series: [{ type: 'line', name: t('stepsLoss'), data: pts.map((p) => p.loss), symbolSize: 8 }],
+    },
+    true,
+  );
+  const last = pts[pts.length - 1];
+  chart('chart-stepbars').setOption(
+    {
+      backgroundColor: '#fff',
+      title: { text: t('stepBarsTitle'), left: 8, textStyle: { fontSize: 14 } },
+      legend: { top: 26 },
+      grid: { left: 12, right: 16, top: 64, bottom: 8, containLabel: true },
+      tooltip: { trigger: 'axis', valueFormatter: fmt },
+      xAxis: { type: 'category', data: r.layers.map((l) => l.name), axisLabel: { rotate: 45, fontSize: 10 } },
+      yAxis: { type: 'value', scale: true, axisLabel: { formatter: fmtAxis } },
+      series: [
+        { type: 'bar', name: t('stepBefore'), data: pts[0].thresh.map((v) => sum(v) / v.length), itemStyle: { color: COLOURS.before } },
+        {
+          type: 'bar',
+          name: t('stepAfter'),
+          data: last.thresh.map((v, j) => ({ value: sum(v) / v.length, itemStyle: { color: pts[0].grad[j] < 0 ? NEGATIVE : POSITIVE } })),
+        },
+      ],
+    },
+    true,
+  );
+  const down = last.loss < pts[0].loss;
+  const first = pts[1].loss < pts[0].loss;
+  $('#step-out').textContent =
+    t(first ? 'stepFirstLowered' : 'stepFirstNot', { before: fmt(pts[0].loss), after: fmt(pts[1].loss) }) +
+    ' ' +
+    t(down ? 'stepLowered' : 'stepNotLowered', { before: fmt(pts[0].loss), after: fmt(last.loss), steps: pts.length - 1 });
+  $('#step-out').className = 'verdict ' + (down ? 'ok' : 'bad');
+}
+
+// ---- Wiring ----
+
+function bind() {
+  $('#teach-layer').addEventListener('change', () => {
+    st.layer = Number($('#teach-layer').value);
+    st.neuron = -1;
+    st.slider = 0;
+    $('#teach-slider').value = '0';
+    $('#fd-one-out').textContent = '';
+    renderSliderText(null);
+    requestDetail();
+  });
+  $('#teach-image').addEventListener('change', () => {
+    st.image = Number($('#teach-image').value);
+    st.neuron = -1;
+    requestDetail();
+  });
+  $('#rate-map').addEventListener('click', mapClick);
+  $('#teach-slider').addEventListener('input', () => {
+    st.slider = Number($('#teach-slider').value);
+    renderSliderText(auto.slider);
+    sliderRun();
+  });
+  $('#fd-one').addEventListener('click', fdOne);
+  $('#fd-all').addEventListener('click', fdAll);
+  $('#step-go').addEventListener('click', descend);
+  window.addEventListener('resize', () => Object.values(charts).forEach((c) => c.resize()));
+}
+
+// init starts the views: page gives the engine's calls for a run.
+export function init(p) {
+  page = p;
+  $('#step-n').max = String(MAX_STEPS);
+  window.spikegrad.teach = auto;
   bind();
-})();
+}
+
+// fresh shows the views of a new run.
+export function fresh(run) {
+  st.run = run;
+  st.stale = false;
+  setControls();
+  freshViews();
+}
+
+// redraw draws what is there again (a language switch).
+export function redraw() {
+  if (result() && result().T > 0) {
+    fillChoices();
+    renderWhy();
+    renderNeuron();
+    renderSliderText(auto.slider);
+    renderFDTable();
+    renderDescent();
+  }
+}
+
+// setStale marks the views as of another run than the page's files and
+// settings: they stay as they were, and ask the engine nothing.
+export function setStale(stale) {
+  if (st.stale !== stale) {
+    st.stale = stale;
+    setControls();
+  }
+}
+
+// cancel forgets work cut short (a new run restarts the worker doing it).
+export function cancel() {
+  st.inflight = false;
+  st.pending = false;
+}
+
+function setControls() {
+  for (const sel of ['#teach-layer', '#teach-image', '#teach-slider', '#fd-one', '#fd-all', '#step-go', '#fd-step', '#step-lr', '#step-n']) {
+    $(sel).disabled = st.stale;
+  }
+  $('#rate-map').classList.toggle('stale', st.stale);
+}

@@ -147,7 +147,7 @@ func startPage(t *testing.T, timeout time.Duration) *page {
 		t.Fatal(err)
 	}
 	site := filepath.Join(root, "site")
-	for _, f := range []string{"index.html", "spikegrad.wasm", "echarts.min.js", "web/app.js", "web/worker.js"} {
+	for _, f := range []string{"index.html", "spikegrad.wasm", "echarts.min.js", "web/main.js", "web/worker.js"} {
 		if _, err := os.Stat(filepath.Join(site, f)); err != nil {
 			need(t, "site/%s is missing: build the page first (make site), or run make browser-test", f)
 		}
@@ -317,8 +317,8 @@ func TestPage(t *testing.T) {
 	}
 	upload(t, ctx, "#ckpt-file", bad, "error", time.Minute)
 	msg := evaluate[string](t, ctx, `document.querySelector('#error').hidden ? '' : document.querySelector('#error').textContent`)
-	if msg == "" || strings.Contains(msg, "\n") {
-		t.Errorf("after a truncated checkpoint #error reads %q, want one line", msg)
+	if !strings.HasPrefix(msg, "truncated.pth") || !strings.Contains(msg, "被截断") || strings.Contains(msg, "\n") || len([]rune(msg)) > 200 {
+		t.Errorf("after a truncated checkpoint #error reads %q, want one line naming the file and saying it is cut off", msg)
 	}
 	t.Logf("truncated checkpoint: #error reads %q", msg)
 	p.shot(t, "browser-error.png")
@@ -339,8 +339,9 @@ func TestPage(t *testing.T) {
 		t.Errorf("a run with offset 100000 ended in state %q, want error", state)
 	}
 	msg = evaluate[string](t, ctx, `document.querySelector('#error').textContent`)
-	if !strings.Contains(msg, "offset") || strings.Contains(msg, "\n") {
-		t.Errorf("after a run with offset 100000 #error reads %q, want one line about the offset", msg)
+	// In Chinese, as the page is now: the file, the offset, the file's size.
+	if !strings.Contains(msg, c.Data) || !strings.Contains(msg, "起始图像 100000") || strings.Contains(msg, "\n") {
+		t.Errorf("after a run with offset 100000 #error reads %q, want one line in Chinese naming %s and the offset", msg, c.Data)
 	}
 	t.Logf("offset past the end: #error reads %q", msg)
 	if err := chromedp.Do(ctx, chromedp.SetValue(chromedp.CSS("#opt-offset"), "0")); err != nil {
