@@ -22,6 +22,8 @@ var simd struct {
 	ok                                                bool
 	gemm, sconv, col2im, iffwd, ifbwd, pool2, unpool2 js.Value
 	transpose                                         js.Value
+	// The float64 twins (gemm64, ...): f64x2, two values a vector.
+	gemm64 js.Value
 }
 
 func simdInit() {
@@ -46,6 +48,7 @@ func simdInit() {
 	simd.iffwd, simd.ifbwd = ex.Get("iffwd"), ex.Get("ifbwd")
 	simd.pool2, simd.unpool2 = ex.Get("pool2"), ex.Get("unpool2")
 	simd.transpose = ex.Get("transpose")
+	simd.gemm64 = ex.Get("gemm64")
 	simd.ok = true
 }
 
@@ -100,12 +103,12 @@ func simdReady() bool {
 const simdMin = 1 << 15
 
 // Gemm sets c = a*b, a m x k (stored k x m when aT), b k x n, c m x n,
-// row-major: float32 in the SIMD module where the host runs it (4-6x the Go
-// kernel under node, BenchmarkGemm*), else in our packed 4x4 kernel, which
-// beat gonum's pure-Go loops in WebAssembly.
+// row-major: in the SIMD module where the host runs it (float32 4-6x the Go
+// kernel under node, float64 in its f64x2 twin; BenchmarkGemm*), else in our
+// packed 4x4 kernel, which beat gonum's pure-Go loops in WebAssembly.
 func Gemm[E Float](m, n, k int, a []E, aT bool, b, c []E) {
-	if a32, ok := any(a).([]float32); ok && simdReady() && k > 0 && m*n*k >= simdMin {
-		simdGemm(m, n, k, a32, aT, any(b).([]float32), any(c).([]float32))
+	if simdReady() && k > 0 && m*n*k >= simdMin {
+		simdGemm(m, n, k, a, aT, b, c)
 		return
 	}
 	na := k * ((m + 3) &^ 3)
@@ -114,24 +117,29 @@ func Gemm[E Float](m, n, k int, a []E, aT bool, b, c []E) {
 	unpack(p)
 }
 
-// simdProduct runs the module's gemm for a*b (see matmul): a and b padded
-// to the kernel's 4 rows and 8 columns in p where they are not already (else
-// read in place), the product c, rows of n8 floats, in dst when it is the
-// whole of it, else in p. Give p back with packs.Put once c is read.
-func simdProduct(m, n, k int, a []float32, aT bool, b, dst []float32) (p *[]float32, c []float32, n8 int) {
+// simdProduct runs the module's gemm (float32) or gemm64 (float64) for a*b
+// (see matmul): a and b padded to the kernel's 4 rows and nq columns (8
+// float32s or 4 float64s) in p where they are not already (else read in
+// place), the product c, rows of nq-padded width nw, in dst when it is the
+// whole of it, else in p. Give p back with unpack once c is read.
+func simdProduct[E Float](m, n, k int, a []E, aT bool, b, dst []E) (p *[]E, c []E, nw int) {
+	nq := 4
+	if is32[E]() {
+		nq = 8
+	}
 	m4 := (m + 3) &^ 3
-	n8 = (n + 7) &^ 7
-	na, nb, nc := m4*k, k*n8, m4*n8
+	nw = (n + nq - 1) / nq * nq
+	na, nb, nc := m4*k, k*nw, m4*nw
 	if !aT && m4 == m {
 		na = 0
 	}
-	if n8 == n {
+	if nw == n && nq == 8 {
 		nb = 0
 	}
-	if n8 == n && len(dst) >= nc {
+	if nw == n && len(dst) >= nc {
 		nc = 0
 	}
-	p = pack[float32](na + nb + nc)
+	p = pack[E](na + nb + nc)
 	sa, sb, c := a, b, dst
 	if na > 0 {
 		sa = (*p)[:na]
@@ -142,10 +150,14 @@ func simdProduct(m, n, k int, a []float32, aT bool, b, dst []float32) (p *[]floa
 		}
 		clear(sa[m*k:])
 	}
-	if nb > 0 {
+	if nq == 4 {
+		// gemm64 reads b in panels of 4 columns, [nw/4][k][4].
+		sb = (*p)[na : na+nb]
+		packPanels(sb, b, n, k)
+	} else if nb > 0 {
 		sb = (*p)[na : na+nb]
 		for q := 0; q < k; q++ {
-			row := sb[q*n8 : (q+1)*n8]
+			row := sb[q*nw : (q+1)*nw]
 			copy(row, b[q*n:(q+1)*n])
 			clear(row[n:])
 		}
@@ -153,18 +165,49 @@ func simdProduct(m, n, k int, a []float32, aT bool, b, dst []float32) (p *[]floa
 	if nc > 0 {
 		c = (*p)[na+nb : na+nb+nc]
 	}
-	simd.gemm.Invoke(m4, n8, k, addr(sa, m4*k), addr(sb, k*n8), addr(c, m4*n8))
+	f := simd.gemm
+	if !is32[E]() {
+		f = simd.gemm64
+	}
+	f.Invoke(m4, nw, k, addr(sa, m4*k), addr(sb, k*nw), addr(c, m4*nw))
 	runtime.KeepAlive(sa)
 	runtime.KeepAlive(sb)
-	return p, c, n8
+	return p, c, nw
 }
 
-func simdGemm(m, n, k int, a []float32, aT bool, b, c []float32) {
+// packPanels lays b (k x n) out as panels of 4 columns, [n4/4][k][4] (n4
+// = n rounded up to 4, the columns past n zero), in dst.
+func packPanels[E Float](dst, b []E, n, k int) {
+	n4 := (n + 3) &^ 3
+	dst = dst[:k*n4]
+	for j := 0; j < n4; j += 4 {
+		panel := dst[j*k : (j+4)*k]
+		if j+4 <= n {
+			for q := 0; q < k; q++ {
+				row := b[q*n+j : q*n+j+4]
+				d := panel[4*q : 4*q+4]
+				d[0], d[1], d[2], d[3] = row[0], row[1], row[2], row[3]
+			}
+			continue
+		}
+		for q := 0; q < k; q++ {
+			for r := 0; r < 4; r++ {
+				var v E
+				if j+r < n {
+					v = b[q*n+j+r]
+				}
+				panel[4*q+r] = v
+			}
+		}
+	}
+}
+
+func simdGemm[E Float](m, n, k int, a []E, aT bool, b, c []E) {
 	if aT && m*k > (m+k)*n {
 		// A transposed a (a linear layer's weights against T columns) is
 		// the larger matrix: make c's transpose, b'a, from a as it is
 		// stored; each number is the same sum in the same order.
-		p := pack[float32](n*k + n*m)
+		p := pack[E](n*k + n*m)
 		bt, ct := (*p)[:n*k], (*p)[n*k:]
 		Transpose(bt, b, k, n)
 		simdGemm(n, m, k, bt, false, a, ct)
@@ -172,10 +215,10 @@ func simdGemm(m, n, k int, a []float32, aT bool, b, c []float32) {
 		unpack(p)
 		return
 	}
-	p, prod, n8 := simdProduct(m, n, k, a, aT, b, c[:m*n])
+	p, prod, nw := simdProduct(m, n, k, a, aT, b, c[:m*n])
 	if unsafe.SliceData(prod) != unsafe.SliceData(c) {
 		for i := 0; i < m; i++ {
-			copy(c[i*n:(i+1)*n], prod[i*n8:])
+			copy(c[i*n:(i+1)*n], prod[i*nw:])
 		}
 	}
 	unpack(p)

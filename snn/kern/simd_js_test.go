@@ -50,3 +50,19 @@ func sameBits(t *testing.T, what string, got, want []float32) {
 		}
 	}
 }
+
+// TestSIMDGemm: the module's products, gemm (float32) and gemm64 (float64),
+// on every shape checkGemm tries, the small ones too (Gemm keeps those in
+// the Go kernel): float64 within 1e-12 of the exact sum.
+func TestSIMDGemm(t *testing.T) {
+	if !simdReady() {
+		t.Fatal("no SIMD module")
+	}
+	checkGemm(t, "simdGemm", simdGemm[float32])
+	checkGemm64(t, "simdGemm", simdGemm[float64])
+}
+
+// The SIMD module's products in float32 and float64 at VGG16's layer 4
+// backward (BenchmarkMatmulL1 and BenchmarkMatmul64L1 are layer 1's).
+func BenchmarkMatmulL4(b *testing.B)   { benchGemm(b, 4608, 128, 512, "matmul") }
+func BenchmarkMatmul64L4(b *testing.B) { benchGemm(b, 4608, 128, 512, "matmul64") }
