@@ -25,8 +25,15 @@ func loadCases(t testing.TB) []fixture.Case {
 // runCase loads a case's files the way the CLI does and runs the engine.
 func runCase(t testing.TB, c fixture.Case, workers int) *snn.Result {
 	t.Helper()
+	return runCaseIn(t, "testdata", c, snn.Options{Workers: workers})
+}
+
+// runCaseIn runs a case whose files are in dir with opt's precision, spread
+// and workers and the case's T, L and gamma.
+func runCaseIn(t testing.TB, dir string, c fixture.Case, opt snn.Options) *snn.Result {
+	t.Helper()
 	read := func(name string) []byte {
-		b, err := os.ReadFile(filepath.Join("testdata", name))
+		b, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -55,7 +62,8 @@ func runCase(t testing.TB, c fixture.Case, workers int) *snn.Result {
 		}
 		x, labels = b.X, b.Labels
 	}
-	r, err := net.Run(context.Background(), x, labels, snn.Options{T: c.T, L: c.L, Gamma: c.Gamma, Workers: workers})
+	opt.T, opt.L, opt.Gamma = c.T, c.L, c.Gamma
+	r, err := net.Run(context.Background(), x, labels, opt)
 	if err != nil {
 		t.Fatalf("%s: %v", c.Name, err)
 	}

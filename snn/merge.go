@@ -16,10 +16,12 @@ func Merge(parts []*Result) (*Result, error) {
 		return nil, fmt.Errorf("merge: no results")
 	}
 	first := parts[0]
-	r := &Result{T: first.T, L: first.L, Gamma: first.Gamma}
+	r := &Result{T: first.T, L: first.L, Gamma: first.Gamma, Precision: first.Precision, SpreadRuns: first.SpreadRuns}
 	for i, p := range parts {
-		if p.N < 1 || p.T != first.T || p.L != first.L || p.Gamma != first.Gamma || len(p.Layers) != len(first.Layers) {
-			return nil, fmt.Errorf("merge: part %d (n=%d, T=%d, L=%d, gamma=%g, %d layers) does not match part 0", i, p.N, p.T, p.L, p.Gamma, len(p.Layers))
+		if p.N < 1 || p.T != first.T || p.L != first.L || p.Gamma != first.Gamma || len(p.Layers) != len(first.Layers) ||
+			p.Precision != first.Precision || p.SpreadRuns != first.SpreadRuns {
+			return nil, fmt.Errorf("merge: part %d (n=%d, T=%d, L=%d, gamma=%g, %d layers, %s, %d spread runs) does not match part 0",
+				i, p.N, p.T, p.L, p.Gamma, len(p.Layers), p.Precision, p.SpreadRuns)
 		}
 		r.N += p.N
 		r.Unlabeled += p.Unlabeled
@@ -42,18 +44,29 @@ func Merge(parts []*Result) (*Result, error) {
 		}
 		for i, p := range parts {
 			pl := p.Layers[j]
-			if pl.Name != fl.Name || len(pl.Grad) != len(fl.Grad) || (pl.GradPaths == nil) != (fl.GradPaths == nil) {
+			if pl.Name != fl.Name || len(pl.Grad) != len(fl.Grad) || (pl.GradPaths == nil) != (fl.GradPaths == nil) ||
+				len(pl.GradRuns) != len(fl.GradRuns) {
 				return nil, fmt.Errorf("merge: part %d's layer %d (%s) does not match part 0's (%s)", i, j, pl.Name, fl.Name)
 			}
 			w := float64(p.N) / N
 			l.FiringRate += pl.FiringRate * w
+			l.NearThreshold += pl.NearThreshold
 			l.Grad = addScaled(l.Grad, pl.Grad, w)
+			if l.GradRuns == nil && pl.GradRuns != nil {
+				l.GradRuns = make([][]float64, len(pl.GradRuns))
+			}
+			for k, g := range pl.GradRuns {
+				l.GradRuns[k] = addScaled(l.GradRuns[k], g, w)
+			}
 			if gp := pl.GradPaths; gp != nil {
 				l.GradPaths.Crossing = addScaled(l.GradPaths.Crossing, gp.Crossing, w)
 				l.GradPaths.Amplitude = addScaled(l.GradPaths.Amplitude, gp.Amplitude, w)
 				l.GradPaths.Reset = addScaled(l.GradPaths.Reset, gp.Reset, w)
 				l.GradPaths.Init = addScaled(l.GradPaths.Init, gp.Init, w)
 			}
+		}
+		if l.GradRuns != nil {
+			l.fillSpread()
 		}
 		r.Layers = append(r.Layers, l)
 	}

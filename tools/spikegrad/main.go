@@ -58,6 +58,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 	L := fs.Int("L", 4, "quantisation levels")
 	gamma := fs.Float64("gamma", 1.0, "surrogate gradient width")
 	norm := fs.String("norm", "auto", "normalisation: auto|cifar10|cifar100|imagenet|none")
+	f64 := fs.Bool("f64", false, "compute in float64 end to end: the exact gradients, where float32 rounding can flip a spike and a gradient's sign")
+	spread := fs.Int("spread", 0, "also run `K` copies whose weights each differ by at most one float32 ulp, and report per threshold the range of the gradient and whether its sign held")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	lang := fs.String("lang", "en", "table and report language: en|zh")
 	htmlOut := fs.String("html", "", "also write a standalone HTML report with the charts to `FILE`")
@@ -73,7 +75,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if *lang != "en" && *lang != "zh" {
 		return fmt.Errorf("-lang %q: want en or zh", *lang)
 	}
-	opt := snn.Options{T: *T, L: *L, Gamma: *gamma}
+	opt := snn.Options{T: *T, L: *L, Gamma: *gamma, F64: *f64, Spread: *spread}
 	if err := opt.Check(); err != nil {
 		return err
 	}
@@ -293,22 +295,30 @@ func fileError(name string, err error) error {
 // words are the table's labels, in the researchers' own terms.
 type words struct {
 	model, data, loss, acc, title, layer, shape, params, thresh, grad, norm, mean, paths, found, T, L, gamma, n string
+	precision, spread, rangeOf, held, flipped, near                                                             string
 }
 
 var labels = map[string]words{
 	"en": {"Checkpoint", "Data", "Loss", "Accuracy", "IF layer thresholds and gradients", "IF layer threshold",
 		"shape", "parameters", "threshold", "gradient", "gradient norm", "gradient mean",
-		"paths (crossing / amplitude / reset / init)", "%d IF layer thresholds found", "time steps (T)", "quantisation levels (L)", "gamma", "images"},
+		"paths (crossing / amplitude / reset / init)", "%d IF layer thresholds found", "time steps (T)", "quantisation levels (L)", "gamma", "images",
+		"precision", "sign robustness: the checkpoint and %d copies whose weights differ by at most one float32 ulp",
+		"gradient range", "sign held in every run", "SIGN NOT ROBUST: it changed between runs", "neuron-steps within float32 rounding of the threshold"},
 	"zh": {"模型", "数据", "损失", "准确率", "IF层阈值参数和梯度信息", "IF层阈值",
 		"形状", "参数数量", "阈值", "梯度值", "梯度范数", "梯度均值",
-		"梯度路径 (穿越 / 幅值 / 重置 / 初始)", "总共找到 %d 个IF层阈值参数", "时间步数(T)", "量化级别(L)", "gamma参数", "图像数"},
+		"梯度路径 (穿越 / 幅值 / 重置 / 初始)", "总共找到 %d 个IF层阈值参数", "时间步数(T)", "量化级别(L)", "gamma参数", "图像数",
+		"精度", "符号稳健性: 原检查点及 %d 个权重各相差不超过一个 float32 ulp 的副本",
+		"梯度范围", "每次运行符号均不变", "符号不稳健: 各次运行符号不同", "距阈值在 float32 舍入以内的神经元步数"},
 }
 
 // printTable mirrors the printout of the researchers' own PyTorch script.
 func printTable(w io.Writer, r *snn.Result, ckpt, data string, l words) {
 	rule := strings.Repeat("=", 80)
 	fmt.Fprintf(w, "%s: %s\n%s: %s (%s: %d)\n", l.model, ckpt, l.data, data, l.n, r.N)
-	fmt.Fprintf(w, "%s: %s, %s: %d, %s: %g\n", l.T, mode(r.T), l.L, r.L, l.gamma, r.Gamma)
+	fmt.Fprintf(w, "%s: %s, %s: %d, %s: %g, %s: %s\n", l.T, mode(r.T), l.L, r.L, l.gamma, r.Gamma, l.precision, r.Precision)
+	if r.SpreadRuns > 0 {
+		fmt.Fprintf(w, l.spread+"\n", r.SpreadRuns-1)
+	}
 	fmt.Fprintf(w, "%s: %.6f\n%s: %.4f\n", l.loss, r.Loss, l.acc, r.Accuracy)
 	fmt.Fprintf(w, "%s\n%s\n%s\n", rule, l.title, rule)
 	for _, ly := range r.Layers {
@@ -325,6 +335,14 @@ func printTable(w io.Writer, r *snn.Result, ckpt, data string, l words) {
 		if p := ly.GradPaths; p != nil {
 			fmt.Fprintf(w, "  %s: %s / %s / %s / %s\n", l.paths, values(p.Crossing), values(p.Amplitude), values(p.Reset), values(p.Init))
 		}
+		if ly.SignStable != nil {
+			held := l.held
+			if slices.Contains(ly.SignStable, false) {
+				held = l.flipped
+			}
+			fmt.Fprintf(w, "  %s: %s .. %s, %s\n", l.rangeOf, values(ly.GradMin), values(ly.GradMax), held)
+		}
+		fmt.Fprintf(w, "  %s: %d\n", l.near, ly.NearThreshold)
 		fmt.Fprintln(w, strings.Repeat("-", 60))
 	}
 	fmt.Fprintf(w, l.found+"\n", len(r.Layers))
