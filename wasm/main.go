@@ -85,6 +85,10 @@ type settings struct {
 	L       int     `json:"L"`
 	Gamma   float64 `json:"gamma"`
 	Norm    string  `json:"norm"`
+	// Precision is "float32" (the default) or "float64", the exact mode;
+	// Spread adds that many nudged-weight runs (snn.Options.Spread).
+	Precision string `json:"precision"`
+	Spread    int    `json:"spread"`
 	// The teaching views' own.
 	Thresh   [][]float64 `json:"thresh"`
 	Detail   *snn.Detail `json:"detail"`
@@ -349,7 +353,10 @@ func choose(set string, s *settings) (snn.Options, *job.Decoded, []int, error) {
 	if err := checkHeld(s); err != nil {
 		return snn.Options{}, nil, nil, err
 	}
-	opt := snn.Options{T: s.T, L: s.L, Gamma: s.Gamma}
+	if s.Precision != "" && s.Precision != "float32" && s.Precision != "float64" {
+		return snn.Options{}, nil, nil, fmt.Errorf("precision %q: want float32 or float64", s.Precision)
+	}
+	opt := snn.Options{T: s.T, L: s.L, Gamma: s.Gamma, F64: s.Precision == "float64", Spread: s.Spread}
 	if err := opt.Check(); err != nil {
 		return snn.Options{}, nil, nil, err
 	}
