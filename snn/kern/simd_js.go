@@ -23,7 +23,7 @@ var simd struct {
 	gemm, sconv, col2im, iffwd, ifbwd, pool2, unpool2 js.Value
 	transpose                                         js.Value
 	// The float64 twins (gemm64, ...): f64x2, two values a vector.
-	gemm64 js.Value
+	gemm64, sconv64, col2im64 js.Value
 }
 
 func simdInit() {
@@ -48,7 +48,7 @@ func simdInit() {
 	simd.iffwd, simd.ifbwd = ex.Get("iffwd"), ex.Get("ifbwd")
 	simd.pool2, simd.unpool2 = ex.Get("pool2"), ex.Get("unpool2")
 	simd.transpose = ex.Get("transpose")
-	simd.gemm64 = ex.Get("gemm64")
+	simd.gemm64, simd.sconv64, simd.col2im64 = ex.Get("gemm64"), ex.Get("sconv64"), ex.Get("col2im64")
 	simd.ok = true
 }
 
@@ -232,18 +232,20 @@ func f32[E Float](s []E) ([]float32, bool) {
 }
 
 // ConvBackward is a convolution's input gradient in the SIMD module: gin =
-// col2im(wt·gout), wt the weight transposed to [cin*k*k][cout]. False when
-// the module cannot take it (then the caller runs Gemm and its col2im).
+// col2im(wt·gout), wt the weight transposed to [cin*k*k][cout] (col2im64
+// and gemm64 for float64). False when the module cannot take it (then the
+// caller runs Gemm and its col2im).
 func ConvBackward[E Float](wt, gout, gin []E, cout, cin, T, H, W, Ho, Wo, k, stride, pad int) bool {
 	n, kk := T*Ho*Wo, cin*k*k
-	w, ok := f32(wt)
-	if !ok || !simdReady() || kk*n*cout < simdMin {
+	if !simdReady() || kk*n*cout < simdMin {
 		return false
 	}
-	g, _ := f32(gout)
-	gi, _ := f32(gin)
-	p, col, n8 := simdProduct(kk, n, cout, w, false, g, nil)
-	simd.col2im.Invoke(addr(col, kk*n8), n8, addr(gi, T*cin*H*W), cin, T, H, W, Ho, Wo, k, stride, pad)
+	p, col, nw := simdProduct(kk, n, cout, wt, false, gout, nil)
+	f := simd.col2im
+	if !is32[E]() {
+		f = simd.col2im64
+	}
+	f.Invoke(addr(col, kk*nw), nw, addr(gin, T*cin*H*W), cin, T, H, W, Ho, Wo, k, stride, pad)
 	runtime.KeepAlive(col)
 	unpack(p)
 	return true
@@ -253,15 +255,20 @@ func ConvBackward[E Float](wt, gout, gin []E, cout, cin, T, H, W, Ho, Wo, k, str
 // module: for every nonzero input, its weight row added into the
 // channels-last acc ([T*Ho*Wo][C], holding the bias on entry), in the Go
 // loop's order. A linear layer is a 1x1 convolution of a 1x1 input. False
-// when the module cannot take it (C not a multiple of 4).
+// when the module cannot take it (C not a multiple of 4 values, 2 in
+// float64: one vector).
 func SparseConv[E Float](in, wt, acc []E, cin, T, H, W, Ho, Wo, C, k, stride, pad int) bool {
-	i, ok := f32(in)
-	if !ok || !simdReady() || C%4 != 0 {
+	if !simdReady() {
 		return false
 	}
-	w, _ := f32(wt)
-	a, _ := f32(acc)
-	simd.sconv.Invoke(addr(i, cin*T*H*W), addr(w, cin*k*k*C), addr(a, T*Ho*Wo*C), cin, T, H, W, Ho, Wo, C, k, stride, pad)
+	f, q := simd.sconv, 4
+	if !is32[E]() {
+		f, q = simd.sconv64, 2
+	}
+	if C%q != 0 {
+		return false
+	}
+	f.Invoke(addr(in, cin*T*H*W), addr(wt, cin*k*k*C), addr(acc, T*Ho*Wo*C), cin, T, H, W, Ho, Wo, C, k, stride, pad)
 	return true
 }
 

@@ -317,6 +317,157 @@
         (br_if $kyloop (i32.lt_s (local.get $ky) (local.get $k))))
       (local.set $ci (i32.add (local.get $ci) (i32.const 1)))
       (br_if $ciloop (i32.lt_s (local.get $ci) (local.get $cin)))))
+  ;; sconv64(in, wt, acc, ...): sconv in float64, C a multiple of 2, two
+  ;; values a vector: the Go loop's adds in its order, bit for bit.
+  (func (export "sconv64") (param $in i32) (param $wt i32) (param $acc i32)
+    (param $cin i32) (param $T i32) (param $H i32) (param $W i32) (param $Ho i32) (param $Wo i32)
+    (param $C i32) (param $k i32) (param $stride i32) (param $pad i32)
+    (local $ci i32) (local $t i32) (local $iy i32) (local $ix i32) (local $ky i32) (local $kx i32)
+    (local $oy i32) (local $ox i32) (local $v f64) (local $sv v128) (local $ip i32)
+    (local $wrow i32) (local $arow i32) (local $c i32) (local $cb i32)
+    (local.set $cb (i32.shl (local.get $C) (i32.const 3)))
+    (local.set $ip (local.get $in))
+    (local.set $ci (i32.const 0))
+    (loop $ciloop
+      (local.set $t (i32.const 0))
+      (loop $tloop
+        (local.set $iy (i32.const 0))
+        (loop $iyloop
+          (local.set $ix (i32.const 0))
+          (loop $ixloop
+            (local.set $v (f64.load (local.get $ip)))
+            (local.set $ip (i32.add (local.get $ip) (i32.const 8)))
+            (if (f64.ne (local.get $v) (f64.const 0))
+              (then
+                (local.set $sv (f64x2.splat (local.get $v)))
+                (local.set $ky (i32.const 0))
+                (loop $kyloop
+                  (local.set $oy (i32.sub (i32.add (local.get $iy) (local.get $pad)) (local.get $ky)))
+                  ;; off the output grid: -1; a stride of 1 needs no division
+                  (if (i32.ne (local.get $stride) (i32.const 1))
+                    (then
+                      (if (i32.rem_s (local.get $oy) (local.get $stride))
+                        (then (local.set $oy (i32.const -1)))
+                        (else (local.set $oy (i32.div_s (local.get $oy) (local.get $stride)))))))
+                  (if (i32.ge_s (local.get $oy) (i32.const 0))
+                    (then
+                      (if (i32.lt_s (local.get $oy) (local.get $Ho))
+                        (then
+                          (local.set $kx (i32.const 0))
+                          (loop $kxloop
+                            (local.set $ox (i32.sub (i32.add (local.get $ix) (local.get $pad)) (local.get $kx)))
+                            (if (i32.ne (local.get $stride) (i32.const 1))
+                              (then
+                                (if (i32.rem_s (local.get $ox) (local.get $stride))
+                                  (then (local.set $ox (i32.const -1)))
+                                  (else (local.set $ox (i32.div_s (local.get $ox) (local.get $stride)))))))
+                            (if (i32.ge_s (local.get $ox) (i32.const 0))
+                              (then
+                                (if (i32.lt_s (local.get $ox) (local.get $Wo))
+                                  (then
+                                    ;; wt row (ci, ky, kx), acc row (t, oy, ox)
+                                    (local.set $wrow (i32.add (local.get $wt) (i32.mul
+                                      (i32.add (i32.mul (i32.add (i32.mul (local.get $ci) (local.get $k)) (local.get $ky)) (local.get $k)) (local.get $kx))
+                                      (local.get $cb))))
+                                    (local.set $arow (i32.add (local.get $acc) (i32.mul
+                                      (i32.add (i32.mul (i32.add (i32.mul (local.get $t) (local.get $Ho)) (local.get $oy)) (local.get $Wo)) (local.get $ox))
+                                      (local.get $cb))))
+                                    (local.set $c (i32.const 0))
+                                    (loop $cloop
+                                      (v128.store (i32.add (local.get $arow) (local.get $c))
+                                        (f64x2.add (v128.load (i32.add (local.get $arow) (local.get $c)))
+                                          (f64x2.mul (local.get $sv) (v128.load (i32.add (local.get $wrow) (local.get $c))))))
+                                      (local.set $c (i32.add (local.get $c) (i32.const 16)))
+                                      (br_if $cloop (i32.lt_u (local.get $c) (local.get $cb))))))))
+                            (local.set $kx (i32.add (local.get $kx) (i32.const 1)))
+                            (br_if $kxloop (i32.lt_s (local.get $kx) (local.get $k))))))))
+                  (local.set $ky (i32.add (local.get $ky) (i32.const 1)))
+                  (br_if $kyloop (i32.lt_s (local.get $ky) (local.get $k))))))
+            (local.set $ix (i32.add (local.get $ix) (i32.const 1)))
+            (br_if $ixloop (i32.lt_s (local.get $ix) (local.get $W))))
+          (local.set $iy (i32.add (local.get $iy) (i32.const 1)))
+          (br_if $iyloop (i32.lt_s (local.get $iy) (local.get $H))))
+        (local.set $t (i32.add (local.get $t) (i32.const 1)))
+        (br_if $tloop (i32.lt_s (local.get $t) (local.get $T))))
+      (local.set $ci (i32.add (local.get $ci) (i32.const 1)))
+      (br_if $ciloop (i32.lt_s (local.get $ci) (local.get $cin)))))
+  ;; col2im64(col, ldc, gin, ...): col2im in float64, two values a vector
+  ;; (ldc in float64s): the Go loop's adds in its order.
+  (func (export "col2im64") (param $col i32) (param $ldc i32) (param $gin i32)
+    (param $cin i32) (param $T i32) (param $H i32) (param $W i32) (param $Ho i32) (param $Wo i32)
+    (param $k i32) (param $stride i32) (param $pad i32)
+    (local $ci i32) (local $ky i32) (local $kx i32) (local $t i32) (local $oy i32) (local $ox i32)
+    (local $iy i32) (local $ix i32) (local $rowp i32) (local $plane i32) (local $s i32) (local $d i32)
+    (local $n i32) (local $src i32)
+    (memory.fill (local.get $gin) (i32.const 0)
+      (i32.shl (i32.mul (i32.mul (local.get $cin) (local.get $T)) (i32.mul (local.get $H) (local.get $W))) (i32.const 3)))
+    (local.set $rowp (local.get $col))
+    (local.set $ci (i32.const 0))
+    (loop $ciloop
+      (local.set $ky (i32.const 0))
+      (loop $kyloop
+        (local.set $kx (i32.const 0))
+        (loop $kxloop
+          (local.set $t (i32.const 0))
+          (loop $tloop
+            (local.set $plane (i32.add (local.get $gin) (i32.shl
+              (i32.mul (i32.add (i32.mul (local.get $ci) (local.get $T)) (local.get $t)) (i32.mul (local.get $H) (local.get $W)))
+              (i32.const 3))))
+            (local.set $s (i32.add (local.get $rowp) (i32.shl (i32.mul (local.get $t) (i32.mul (local.get $Ho) (local.get $Wo))) (i32.const 3))))
+            (local.set $oy (i32.const 0))
+            (loop $oyloop
+              (local.set $iy (i32.add (i32.sub (i32.mul (local.get $oy) (local.get $stride)) (local.get $pad)) (local.get $ky)))
+              (if (i32.and (i32.ge_s (local.get $iy) (i32.const 0)) (i32.lt_s (local.get $iy) (local.get $H)))
+                (then
+                  (if (i32.eq (local.get $stride) (i32.const 1))
+                    (then
+                      ;; ix = ox - pad + kx: the outputs [ox0, ox1) land in
+                      ;; the row, side by side; four at a time, the same adds
+                      (local.set $ox (select (i32.sub (local.get $pad) (local.get $kx)) (i32.const 0)
+                        (i32.gt_s (i32.sub (local.get $pad) (local.get $kx)) (i32.const 0))))
+                      (local.set $n (i32.sub (local.get $W) (i32.sub (local.get $kx) (local.get $pad))))
+                      (local.set $n (i32.sub (select (local.get $n) (local.get $Wo) (i32.lt_s (local.get $n) (local.get $Wo))) (local.get $ox)))
+                      (local.set $d (i32.add (local.get $plane) (i32.shl (i32.add (i32.mul (local.get $iy) (local.get $W))
+                        (i32.add (local.get $ox) (i32.sub (local.get $kx) (local.get $pad)))) (i32.const 3))))
+                      (local.set $src (i32.add (local.get $s) (i32.shl (i32.add (i32.mul (local.get $oy) (local.get $Wo)) (local.get $ox)) (i32.const 3))))
+                      (block $vend
+                        (loop $vloop
+                          (br_if $vend (i32.lt_s (local.get $n) (i32.const 2)))
+                          (v128.store (local.get $d) (f64x2.add (v128.load (local.get $d)) (v128.load (local.get $src))))
+                          (local.set $d (i32.add (local.get $d) (i32.const 16)))
+                          (local.set $src (i32.add (local.get $src) (i32.const 16)))
+                          (local.set $n (i32.sub (local.get $n) (i32.const 2)))
+                          (br $vloop)))
+                      (block $send
+                        (loop $sloop
+                          (br_if $send (i32.le_s (local.get $n) (i32.const 0)))
+                          (f64.store (local.get $d) (f64.add (f64.load (local.get $d)) (f64.load (local.get $src))))
+                          (local.set $d (i32.add (local.get $d) (i32.const 8)))
+                          (local.set $src (i32.add (local.get $src) (i32.const 8)))
+                          (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+                          (br $sloop))))
+                    (else
+                  (local.set $ox (i32.const 0))
+                  (loop $oxloop
+                    (local.set $ix (i32.add (i32.sub (i32.mul (local.get $ox) (local.get $stride)) (local.get $pad)) (local.get $kx)))
+                    (if (i32.and (i32.ge_s (local.get $ix) (i32.const 0)) (i32.lt_s (local.get $ix) (local.get $W)))
+                      (then
+                        (local.set $d (i32.add (local.get $plane) (i32.shl (i32.add (i32.mul (local.get $iy) (local.get $W)) (local.get $ix)) (i32.const 3))))
+                        (f64.store (local.get $d) (f64.add (f64.load (local.get $d))
+                          (f64.load (i32.add (local.get $s) (i32.shl (i32.add (i32.mul (local.get $oy) (local.get $Wo)) (local.get $ox)) (i32.const 3))))))))
+                    (local.set $ox (i32.add (local.get $ox) (i32.const 1)))
+                    (br_if $oxloop (i32.lt_s (local.get $ox) (local.get $Wo))))))))
+              (local.set $oy (i32.add (local.get $oy) (i32.const 1)))
+              (br_if $oyloop (i32.lt_s (local.get $oy) (local.get $Ho))))
+            (local.set $t (i32.add (local.get $t) (i32.const 1)))
+            (br_if $tloop (i32.lt_s (local.get $t) (local.get $T))))
+          (local.set $rowp (i32.add (local.get $rowp) (i32.shl (local.get $ldc) (i32.const 3))))
+          (local.set $kx (i32.add (local.get $kx) (i32.const 1)))
+          (br_if $kxloop (i32.lt_s (local.get $kx) (local.get $k))))
+        (local.set $ky (i32.add (local.get $ky) (i32.const 1)))
+        (br_if $kyloop (i32.lt_s (local.get $ky) (local.get $k))))
+      (local.set $ci (i32.add (local.get $ci) (i32.const 1)))
+      (br_if $ciloop (i32.lt_s (local.get $ci) (local.get $cin)))))
   ;; iffwd(in, out, keep, th, ths, C, T, hw): ifForward (snn/layers.go) on
   ;; C channels of T steps of hw neurons, hw a multiple of 4, four neurons at
   ;; a time; channel c's threshold is the float at byte th + c*ths (ths 0: one
