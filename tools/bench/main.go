@@ -1,5 +1,6 @@
 // Command bench times the user's workload (a full-width QCFS VGG16, CIFAR-10,
-// T=8) in PyTorch, in the native CLI on one core and on all, in the
+// T=8) in PyTorch, in the native CLI on one core and on all (float32, and
+// float64 with -f64), in the
 // WebAssembly build of the CLI under node (one thread) and in the page in
 // headless Chromium (tools/browsertest's TestFullVGG16: one Web Worker a
 // core), and prints one table with each run's wall time, peak memory, ratios
@@ -67,6 +68,22 @@ func main() {
 		}
 	}
 	pt, all := median(pts), median(alls)
+	// The exact mode against float32, in turns as above.
+	var f32s, f64s []row
+	var exact []float64
+	for range max(*pairs, 1) {
+		f32s = append(f32s, timeRun("spikegrad native, all cores", *n, nil, *cli, args(*n)...))
+		f64s = append(f64s, timeRun("spikegrad native -f64, all cores", *n, nil, *cli, append(args(*n), "-f64")...))
+		if a, b := f32s[len(f32s)-1], f64s[len(f64s)-1]; a.err == nil && b.err == nil {
+			exact = append(exact, ratio(b.wall, a.wall))
+		}
+	}
+	f64Row := median(f64s)
+	if len(exact) > 0 {
+		slices.Sort(exact)
+		x := exact[len(exact)/2]
+		f64Row.target = fmt.Sprintf("<= 2.5x float32: %.2fx (median of %d turns) %s", x, len(exact), verdict(x <= 2.5))
+	}
 	one := timeRun("spikegrad native, GOMAXPROCS=1", *n, []string{"GOMAXPROCS=1"}, *cli, args(*n)...)
 	if len(ratios) > 0 {
 		slices.Sort(ratios)
@@ -74,7 +91,7 @@ func main() {
 		all.target = fmt.Sprintf("wall <= 0.5x PyTorch: %.2fx (median of %d turns) %s; peak <= 0.25x: %s",
 			wallRatio, len(ratios), verdict(wallRatio <= 0.5), verdict(all.peak > 0 && float64(all.peak) <= 0.25*float64(pt.peak)))
 	}
-	rows := []row{pt, one, all}
+	rows := []row{pt, one, all, f64Row}
 	if *wasmN > 0 {
 		// js/wasm is single-threaded and dies at start with GOMAXPROCS > 1.
 		// The same input for both: reading the checkpoint counts in each.
@@ -85,7 +102,12 @@ func main() {
 			one8.target = "the wasm row's reference"
 			w.target = fmt.Sprintf("<= 5x native 1 thread, same images: %.1fx %s", x, verdict(x <= 5))
 		}
-		rows = append(rows, one8, w)
+		w64 := timeRun("spikegrad wasm -f64 under node, 1 thread", *wasmN, []string{"GOMAXPROCS=1"}, *execWasm, append([]string{*wasm}, append(args(*wasmN), "-f64")...)...)
+		if w.err == nil && w64.err == nil {
+			x := ratio(w64.wall, w.wall)
+			w64.target = fmt.Sprintf("<= 2.5x the wasm float32 row: %.2fx %s", x, verdict(x <= 2.5))
+		}
+		rows = append(rows, one8, w, w64)
 	}
 	if *page {
 		rows = append(rows, pageRows(*dir)...)
