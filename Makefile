@@ -82,12 +82,21 @@ fixtures:
 	$(PYTHON) tools/ref/make_fixtures.py
 	$(PYTHON) tools/ref/make_teach_fixtures.py
 
+# The float64 fixtures (issue 13): snn/testdata/f64_cases.json and the full-width
+# ResNet20, recomputed; then the full-width VGG16 and ResNet18 cases in $(BENCH)
+# (made once: delete $(BENCH)/f64_cases.json to recompute).
+.PHONY: fixtures-f64
+fixtures-f64:
+	$(PYTHON) tools/ref/make_f64_fixtures.py --committed-only --force
+	$(PYTHON) tools/ref/make_f64_fixtures.py --cache $(BENCH) --cache-only
+
 # The user's workload: full-width VGG16, CIFAR-10, T=8: PyTorch against the
 # CLI (one core, all cores), its wasm build under node and the page in
 # headless Chromium, in one table with the targets; then the Go benchmarks of
 # the engine and its kernels.
 bench: site
 	$(PYTHON) tools/ref/bench_ref.py $(BENCH) --make-only
+	$(PYTHON) tools/ref/make_f64_fixtures.py --cache $(BENCH) --cache-only
 	$(GO) build -o bin/spikegrad ./tools/spikegrad
 	$(WASMBUILD) -o bin/spikegrad.wasm ./tools/spikegrad
 	$(GO) run ./tools/bench -dir $(BENCH)
