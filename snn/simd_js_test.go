@@ -16,7 +16,7 @@ import (
 func TestSIMDIF(t *testing.T) {
 	needSIMD(t)
 	testSIMDIF[float32](t)
-	// t.Run("float64", testSIMDIF[float64])
+	t.Run("float64", testSIMDIF[float64])
 }
 
 func testSIMDIF[E kern.Float](t *testing.T) {
@@ -170,7 +170,7 @@ func testSIMDLinear[E kern.Float](t *testing.T, q int) {
 func TestSIMDPool(t *testing.T) {
 	needSIMD(t)
 	testSIMDPool[float32](t)
-	// t.Run("float64", testSIMDPool[float64])
+	t.Run("float64", testSIMDPool[float64])
 }
 
 func testSIMDPool[E kern.Float](t *testing.T) {

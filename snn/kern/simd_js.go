@@ -23,7 +23,8 @@ var simd struct {
 	gemm, sconv, col2im, iffwd, ifbwd, pool2, unpool2 js.Value
 	transpose                                         js.Value
 	// The float64 twins (gemm64, ...): f64x2, two values a vector.
-	gemm64, sconv64, col2im64 js.Value
+	gemm64, sconv64, col2im64, iffwd64, ifbwd64 js.Value
+	pool2_64, unpool2_64, transpose64           js.Value
 }
 
 func simdInit() {
@@ -49,6 +50,9 @@ func simdInit() {
 	simd.pool2, simd.unpool2 = ex.Get("pool2"), ex.Get("unpool2")
 	simd.transpose = ex.Get("transpose")
 	simd.gemm64, simd.sconv64, simd.col2im64 = ex.Get("gemm64"), ex.Get("sconv64"), ex.Get("col2im64")
+	simd.iffwd64, simd.ifbwd64 = ex.Get("iffwd64"), ex.Get("ifbwd64")
+	simd.pool2_64, simd.unpool2_64 = ex.Get("pool2_64"), ex.Get("unpool2_64")
+	simd.transpose64 = ex.Get("transpose64")
 	simd.ok = true
 }
 
@@ -224,13 +228,6 @@ func simdGemm[E Float](m, n, k int, a []E, aT bool, b, c []E) {
 	unpack(p)
 }
 
-// f32 returns s as float32s when E is float32: the module's kernels are
-// float32 only, and float64 runs the Go loops.
-func f32[E Float](s []E) ([]float32, bool) {
-	v, ok := any(s).([]float32)
-	return v, ok
-}
-
 // ConvBackward is a convolution's input gradient in the SIMD module: gin =
 // col2im(wt·gout), wt the weight transposed to [cin*k*k][cout] (col2im64
 // and gemm64 for float64). False when the module cannot take it (then the
@@ -272,21 +269,35 @@ func SparseConv[E Float](in, wt, acc []E, cin, T, H, W, Ho, Wo, C, k, stride, pa
 	return true
 }
 
+// lanes is the number of E in one of the module's vectors: 4 float32s or
+// 2 float64s.
+func lanes[E Float]() int {
+	if is32[E]() {
+		return 4
+	}
+	return 2
+}
+
+// pick is the module's float32 kernel f32 or its float64 twin f64, as E.
+func pick[E Float](f32, f64 js.Value) js.Value {
+	if is32[E]() {
+		return f32
+	}
+	return f64
+}
+
 // IFForward runs C channels of hw IF neurons over T steps ([C][T][hw]) in
-// the SIMD module, four neurons at a time: the Go loop's numbers bit for bit
-// (TestSIMDIF). th holds one threshold or one per channel. It returns the
-// spikes, or false when the module cannot take the layer (hw not a multiple
-// of 4, as after a linear layer).
+// the SIMD module, four neurons at a time (two in float64): the Go loop's
+// numbers bit for bit (TestSIMDIF). th holds one threshold or one per
+// channel. It returns the spikes, or false when the module cannot take the
+// layer (hw not a multiple of 4, or 2, as after a linear layer).
 func IFForward[E Float](in, out, keep, th []E, C, T, hw int) (int, bool) {
-	i, ok := f32(in)
-	if !ok || !simdReady() || hw%4 != 0 {
+	if !simdReady() || hw%lanes[E]() != 0 {
 		return 0, false
 	}
-	o, _ := f32(out)
-	kp, _ := f32(keep)
-	t, _ := f32(th)
 	n := C * T * hw
-	spikes := simd.iffwd.Invoke(addr(i, n), addr(o, n), addr(kp, n), addr(t, len(t)), threshStride(t), C, T, hw).Int()
+	f := pick[E](simd.iffwd, simd.iffwd64)
+	spikes := f.Invoke(addr(in, n), addr(out, n), addr(keep, n), addr(th, len(th)), threshStride(th), C, T, hw).Int()
 	return spikes, true
 }
 
@@ -294,69 +305,65 @@ func IFForward[E Float](in, out, keep, th []E, C, T, hw int) (int, bool) {
 // channel's four path sums (crossing, amplitude, reset, init), or false
 // when the module cannot take the layer.
 func IFBackward[E Float](gout, gin, keep, th []E, C, T, hw int, gamma, inv E) ([]float64, bool) {
-	g, ok := f32(gout)
-	if !ok || !simdReady() || hw%4 != 0 {
+	if !simdReady() || hw%lanes[E]() != 0 {
 		return nil, false
 	}
-	gi, _ := f32(gin)
-	kp, _ := f32(keep)
-	t, _ := f32(th)
 	n := C * T * hw
 	sums := make([]float64, 4*C)
-	simd.ifbwd.Invoke(addr(g, n), addr(gi, n), addr(kp, n), addr(t, len(t)), threshStride(t), addr(sums, len(sums)),
-		C, T, hw, float32(gamma), float32(inv))
+	f := pick[E](simd.ifbwd, simd.ifbwd64)
+	f.Invoke(addr(gout, n), addr(gin, n), addr(keep, n), addr(th, len(th)), threshStride(th), addr(sums, len(sums)),
+		C, T, hw, float64(gamma), float64(inv))
 	return sums, true
 }
 
 // pool2 says whether the SIMD module takes 2x2, stride-2 average pooling of
-// H x W planes: rows of a multiple of 8 (VGG's larger planes).
-func pool2(H, W int) bool {
-	return simdReady() && H%2 == 0 && W%8 == 0
+// H x W planes of E: rows of a multiple of 8 float32s or 4 float64s (VGG's
+// larger planes).
+func pool2[E Float](H, W int) bool {
+	return simdReady() && H%2 == 0 && W%(2*lanes[E]()) == 0
 }
 
 // AvgPool2 is 2x2, stride-2 average pooling of planes H x W planes in the
-// SIMD module, four outputs at a time: the Go loop's numbers bit for bit
-// (TestSIMDPool). False when the module cannot take it.
+// SIMD module, four outputs at a time (two in float64): the Go loop's
+// numbers bit for bit (TestSIMDPool). False when the module cannot take it.
 func AvgPool2[E Float](in, out []E, planes, H, W int) bool {
-	i, ok := f32(in)
-	if !ok || !pool2(H, W) {
+	if !pool2[E](H, W) {
 		return false
 	}
-	o, _ := f32(out)
-	simd.pool2.Invoke(addr(i, planes*H*W), addr(o, planes*H*W/4), planes, H, W, 0.25)
+	f := pick[E](simd.pool2, simd.pool2_64)
+	f.Invoke(addr(in, planes*H*W), addr(out, planes*H*W/4), planes, H, W, 0.25)
 	return true
 }
 
 // AvgUnpool2 is AvgPool2's backward.
 func AvgUnpool2[E Float](gout, gin []E, planes, H, W int) bool {
-	g, ok := f32(gout)
-	if !ok || !pool2(H, W) {
+	if !pool2[E](H, W) {
 		return false
 	}
-	gi, _ := f32(gin)
-	simd.unpool2.Invoke(addr(g, planes*H*W/4), addr(gi, planes*H*W), planes, H, W, 0.25)
+	f := pick[E](simd.unpool2, simd.unpool2_64)
+	f.Invoke(addr(gout, planes*H*W/4), addr(gin, planes*H*W), planes, H, W, 0.25)
 	return true
 }
 
-// transposeFast is Transpose in the SIMD module, 4x4 blocks at a time
-// (TestSIMDTranspose), for float32, r and c multiples of 4 and a matrix
-// worth the call: the sparse forwards turn every output channels-first
-// with it.
+// transposeFast is Transpose in the SIMD module, 4x4 blocks of float32 or
+// 2x2 of float64 at a time (TestSIMDTranspose), for r and c multiples of
+// the block and a matrix worth the call: the sparse forwards turn every
+// output channels-first with it.
 func transposeFast[E Float](dst, src []E, r, c int) bool {
-	d, ok := f32(dst)
-	if !ok || r%4 != 0 || c%4 != 0 || r*c < 1024 || !simdReady() {
+	q := lanes[E]()
+	if r%q != 0 || c%q != 0 || r*c < 1024 || !simdReady() {
 		return false
 	}
-	s, _ := f32(src)
-	simd.transpose.Invoke(addr(d, r*c), addr(s, r*c), r, c)
+	f := pick[E](simd.transpose, simd.transpose64)
+	f.Invoke(addr(dst, r*c), addr(src, r*c), r, c)
 	return true
 }
 
 // threshStride is the byte step between the module's thresholds: 0 for one
-// threshold for the layer, 4 for one per channel.
-func threshStride(th []float32) int {
+// threshold for the layer, else one value's size (one per channel).
+func threshStride[E Float](th []E) int {
 	if len(th) > 1 {
-		return 4
+		return int(unsafe.Sizeof(th[0]))
 	}
 	return 0
 }

@@ -15,37 +15,43 @@ func TestSIMDRuns(t *testing.T) {
 	}
 }
 
-// TestSIMDTranspose: the SIMD module's transpose gives the Go loop's
-// matrix, for the shapes of conv outputs (tall, few channels) and others.
+// TestSIMDTranspose: the SIMD module's transposes (float32 and float64)
+// give the Go loop's matrix, for the shapes of conv outputs (tall, few
+// channels) and others.
 func TestSIMDTranspose(t *testing.T) {
 	if !simdReady() {
 		t.Fatal("no SIMD module")
 	}
+	testSIMDTranspose[float32](t)
+	t.Run("float64", testSIMDTranspose[float64])
+}
+
+func testSIMDTranspose[E Float](t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	for _, rc := range [][2]int{{8192, 8}, {256, 64}, {12, 100}, {4, 1024}, {36, 36}} {
 		r, c := rc[0], rc[1]
-		src := make([]float32, r*c)
+		src := make([]E, r*c)
 		for i := range src {
-			src[i] = float32(rng.NormFloat64())
+			src[i] = E(rng.NormFloat64())
 		}
-		do := func(useSIMD bool) []float32 {
+		do := func(useSIMD bool) []E {
 			was := SIMD(useSIMD)
 			defer SIMD(was)
-			dst := make([]float32, r*c)
+			dst := make([]E, r*c)
 			Transpose(dst, src, r, c)
 			return dst
 		}
-		if !transposeFast(make([]float32, r*c), src, r, c) {
+		if !transposeFast(make([]E, r*c), src, r, c) {
 			t.Fatalf("%dx%d: the module does not take it", r, c)
 		}
 		sameBits(t, fmt.Sprintf("%dx%d", r, c), do(true), do(false))
 	}
 }
 
-func sameBits(t *testing.T, what string, got, want []float32) {
+func sameBits[E Float](t *testing.T, what string, got, want []E) {
 	t.Helper()
 	for i := range want {
-		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+		if math.Float64bits(float64(got[i])) != math.Float64bits(float64(want[i])) {
 			t.Fatalf("%s[%d] = %v, the Go loop's %v", what, i, got[i], want[i])
 		}
 	}

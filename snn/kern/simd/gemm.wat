@@ -710,4 +710,216 @@
         (local.set $i (i32.add (local.get $i) (i32.const 4)))
         (br $iloop)))
   )
+  ;; iffwd64(in, out, keep, th, ths, C, T, hw): iffwd in float64, hw a
+  ;; multiple of 2, two neurons at a time (ths 0 or 8): the Go loop's
+  ;; numbers bit for bit. Returns the number of spikes.
+  (func (export "iffwd64") (param $in i32) (param $out i32) (param $keep i32) (param $th i32) (param $ths i32)
+    (param $C i32) (param $T i32) (param $hw i32) (result i32)
+    (local $c i32) (local $p i32) (local $t i32) (local $i i32) (local $base i32) (local $hwb i32)
+    (local $thv v128) (local $mem v128) (local $d v128) (local $m v128) (local $cnt v128)
+    (local.set $hwb (i32.shl (local.get $hw) (i32.const 3)))
+    (block $cend
+      (loop $cloop
+        (br_if $cend (i32.ge_u (local.get $c) (local.get $C)))
+        (local.set $thv (f64x2.splat (f64.load (i32.add (local.get $th) (i32.mul (local.get $c) (local.get $ths))))))
+        (local.set $p (i32.const 0))
+        (block $pend
+          (loop $ploop
+            (br_if $pend (i32.ge_u (local.get $p) (local.get $hwb)))
+            (local.set $mem (f64x2.mul (f64x2.splat (f64.const 0.5)) (local.get $thv)))
+            (local.set $i (i32.add (local.get $base) (local.get $p)))
+            (local.set $t (i32.const 0))
+            (block $tend
+              (loop $tloop
+                (br_if $tend (i32.ge_u (local.get $t) (local.get $T)))
+                (local.set $mem (f64x2.add (local.get $mem) (v128.load (i32.add (local.get $in) (local.get $i)))))
+                (local.set $d (f64x2.sub (local.get $mem) (local.get $thv)))
+                (v128.store (i32.add (local.get $keep) (local.get $i)) (local.get $d))
+                (local.set $m (f64x2.ge (local.get $d) (v128.const i32x4 0 0 0 0)))
+                (v128.store (i32.add (local.get $out) (local.get $i)) (v128.and (local.get $m) (local.get $thv)))
+                (local.set $mem (v128.bitselect (f64x2.sub (local.get $mem) (local.get $thv)) (local.get $mem) (local.get $m)))
+                (local.set $cnt (i64x2.sub (local.get $cnt) (local.get $m)))
+                (local.set $i (i32.add (local.get $i) (local.get $hwb)))
+                (local.set $t (i32.add (local.get $t) (i32.const 1)))
+                (br $tloop)))
+            (local.set $p (i32.add (local.get $p) (i32.const 16)))
+            (br $ploop)))
+        (local.set $base (i32.add (local.get $base) (i32.mul (local.get $hwb) (local.get $T))))
+        (local.set $c (i32.add (local.get $c) (i32.const 1)))
+        (br $cloop)))
+    (i32.wrap_i64 (i64.add (i64x2.extract_lane 0 (local.get $cnt)) (i64x2.extract_lane 1 (local.get $cnt)))))
+
+  ;; ifbwd64(gout, gin, keep, th, ths, sums, C, T, hw, gamma, inv): ifbwd
+  ;; in float64, two neurons at a time; the path sums added up over the
+  ;; neurons in their order: bit for bit the Go loop's numbers.
+  (func (export "ifbwd64") (param $gout i32) (param $gin i32) (param $keep i32) (param $th i32) (param $ths i32)
+    (param $sums i32) (param $C i32) (param $T i32) (param $hw i32) (param $gamma f64) (param $inv f64)
+    (local $c i32) (local $p i32) (local $t i32) (local $i i32) (local $base i32) (local $hwb i32) (local $l i32)
+    (local $thv v128) (local $gv v128) (local $iv v128)
+    (local $gm v128) (local $cr v128) (local $am v128) (local $re v128)
+    (local $d v128) (local $go v128) (local $m v128) (local $a v128) (local $g v128)
+    (local $cross f64) (local $amp f64) (local $reset f64) (local $init f64)
+    (local.set $hwb (i32.shl (local.get $hw) (i32.const 3)))
+    (local.set $gv (f64x2.splat (local.get $gamma)))
+    (local.set $iv (f64x2.splat (local.get $inv)))
+    (block $cend
+      (loop $cloop
+        (br_if $cend (i32.ge_u (local.get $c) (local.get $C)))
+        (local.set $thv (f64x2.splat (f64.load (i32.add (local.get $th) (i32.mul (local.get $c) (local.get $ths))))))
+        (local.set $cross (f64.const 0))
+        (local.set $amp (f64.const 0))
+        (local.set $reset (f64.const 0))
+        (local.set $init (f64.const 0))
+        (local.set $p (i32.const 0))
+        (block $pend
+          (loop $ploop
+            (br_if $pend (i32.ge_u (local.get $p) (local.get $hwb)))
+            (local.set $gm (v128.const i32x4 0 0 0 0))
+            (local.set $cr (v128.const i32x4 0 0 0 0))
+            (local.set $am (v128.const i32x4 0 0 0 0))
+            (local.set $re (v128.const i32x4 0 0 0 0))
+            ;; from the last step back
+            (local.set $i (i32.add (i32.add (local.get $base) (local.get $p))
+              (i32.mul (local.get $hwb) (i32.sub (local.get $T) (i32.const 1)))))
+            (local.set $t (local.get $T))
+            (block $tend
+              (loop $tloop
+                (br_if $tend (i32.eqz (local.get $t)))
+                (local.set $d (v128.load (i32.add (local.get $keep) (local.get $i))))
+                (local.set $go (v128.load (i32.add (local.get $gout) (local.get $i))))
+                (local.set $m (f64x2.ge (local.get $d) (v128.const i32x4 0 0 0 0)))
+                (local.set $am (v128.bitselect (f64x2.add (local.get $am) (local.get $go)) (local.get $am) (local.get $m)))
+                (local.set $re (v128.bitselect (f64x2.sub (local.get $re) (local.get $gm)) (local.get $re) (local.get $m)))
+                (local.set $a (f64x2.sub (local.get $gv) (f64x2.abs (local.get $d))))
+                (local.set $g (v128.and
+                  (f64x2.gt (local.get $a) (v128.const i32x4 0 0 0 0))
+                  (f64x2.mul (f64x2.mul (f64x2.mul (local.get $thv) (f64x2.sub (local.get $go) (local.get $gm))) (local.get $a)) (local.get $iv))))
+                (local.set $cr (f64x2.sub (local.get $cr) (local.get $g)))
+                (local.set $gm (f64x2.add (local.get $gm) (local.get $g)))
+                (v128.store (i32.add (local.get $gin) (local.get $i)) (local.get $gm))
+                (local.set $i (i32.sub (local.get $i) (local.get $hwb)))
+                (local.set $t (i32.sub (local.get $t) (i32.const 1)))
+                (br $tloop)))
+            ;; the two neurons' sums, in their order
+            (local.set $cross (f64.add (local.get $cross) (f64x2.extract_lane 0 (local.get $cr))))
+            (local.set $amp (f64.add (local.get $amp) (f64x2.extract_lane 0 (local.get $am))))
+            (local.set $reset (f64.add (local.get $reset) (f64x2.extract_lane 0 (local.get $re))))
+            (local.set $init (f64.add (local.get $init) (f64.mul (f64.const 0.5) (f64x2.extract_lane 0 (local.get $gm)))))
+            (local.set $cross (f64.add (local.get $cross) (f64x2.extract_lane 1 (local.get $cr))))
+            (local.set $amp (f64.add (local.get $amp) (f64x2.extract_lane 1 (local.get $am))))
+            (local.set $reset (f64.add (local.get $reset) (f64x2.extract_lane 1 (local.get $re))))
+            (local.set $init (f64.add (local.get $init) (f64.mul (f64.const 0.5) (f64x2.extract_lane 1 (local.get $gm)))))
+            (local.set $p (i32.add (local.get $p) (i32.const 16)))
+            (br $ploop)))
+        (local.set $l (i32.add (local.get $sums) (i32.shl (local.get $c) (i32.const 5))))
+        (f64.store (local.get $l) (local.get $cross))
+        (f64.store offset=8 (local.get $l) (local.get $amp))
+        (f64.store offset=16 (local.get $l) (local.get $reset))
+        (f64.store offset=24 (local.get $l) (local.get $init))
+        (local.set $base (i32.add (local.get $base) (i32.mul (local.get $hwb) (local.get $T))))
+        (local.set $c (i32.add (local.get $c) (i32.const 1)))
+        (br $cloop))))
+
+  ;; pool2_64(in, out, planes, H, W, inv): pool2 in float64, W a multiple
+  ;; of 4, two outputs at a time, each (((0 + a) + b) + c) + d times inv.
+  (func (export "pool2_64") (param $in i32) (param $out i32) (param $planes i32) (param $H i32) (param $W i32) (param $inv f64)
+    (local $r0 i32) (local $r1 i32) (local $o i32) (local $rows i32) (local $x i32) (local $wb i32)
+    (local $a v128) (local $b v128) (local $c v128) (local $d v128) (local $s v128) (local $iv v128)
+    (local.set $wb (i32.shl (local.get $W) (i32.const 3)))
+    (local.set $iv (f64x2.splat (local.get $inv)))
+    (local.set $r0 (local.get $in))
+    (local.set $o (local.get $out))
+    (local.set $rows (i32.mul (local.get $planes) (i32.shr_u (local.get $H) (i32.const 1))))
+    (block $rend
+      (loop $rloop
+        (br_if $rend (i32.eqz (local.get $rows)))
+        (local.set $r1 (i32.add (local.get $r0) (local.get $wb)))
+        (local.set $x (i32.const 0))
+        (block $xend
+          (loop $xloop
+            (br_if $xend (i32.ge_u (local.get $x) (local.get $wb)))
+            (local.set $a (v128.load (i32.add (local.get $r0) (local.get $x))))
+            (local.set $b (v128.load offset=16 (i32.add (local.get $r0) (local.get $x))))
+            (local.set $c (v128.load (i32.add (local.get $r1) (local.get $x))))
+            (local.set $d (v128.load offset=16 (i32.add (local.get $r1) (local.get $x))))
+            (local.set $s (f64x2.add (v128.const i32x4 0 0 0 0)
+              (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $a) (local.get $b))))
+            (local.set $s (f64x2.add (local.get $s)
+              (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $a) (local.get $b))))
+            (local.set $s (f64x2.add (local.get $s)
+              (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $c) (local.get $d))))
+            (local.set $s (f64x2.add (local.get $s)
+              (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $c) (local.get $d))))
+            (v128.store (local.get $o) (f64x2.mul (local.get $s) (local.get $iv)))
+            (local.set $o (i32.add (local.get $o) (i32.const 16)))
+            (local.set $x (i32.add (local.get $x) (i32.const 32)))
+            (br $xloop)))
+        (local.set $r0 (i32.add (local.get $r1) (local.get $wb)))
+        (local.set $rows (i32.sub (local.get $rows) (i32.const 1)))
+        (br $rloop))))
+
+  ;; unpool2_64(gout, gin, planes, H, W, inv): unpool2 in float64, W a
+  ;; multiple of 4: each input of a window gets 0 + gout*inv.
+  (func (export "unpool2_64") (param $gout i32) (param $gin i32) (param $planes i32) (param $H i32) (param $W i32) (param $inv f64)
+    (local $r0 i32) (local $r1 i32) (local $g i32) (local $rows i32) (local $x i32) (local $wb i32)
+    (local $v v128) (local $lo v128) (local $hi v128) (local $iv v128)
+    (local.set $wb (i32.shl (local.get $W) (i32.const 3)))
+    (local.set $iv (f64x2.splat (local.get $inv)))
+    (local.set $r0 (local.get $gin))
+    (local.set $g (local.get $gout))
+    (local.set $rows (i32.mul (local.get $planes) (i32.shr_u (local.get $H) (i32.const 1))))
+    (block $rend
+      (loop $rloop
+        (br_if $rend (i32.eqz (local.get $rows)))
+        (local.set $r1 (i32.add (local.get $r0) (local.get $wb)))
+        (local.set $x (i32.const 0))
+        (block $xend
+          (loop $xloop
+            (br_if $xend (i32.ge_u (local.get $x) (local.get $wb)))
+            (local.set $v (f64x2.mul (v128.load (local.get $g)) (local.get $iv)))
+            (local.set $lo (f64x2.add (v128.const i32x4 0 0 0 0)
+              (i8x16.shuffle 0 1 2 3 4 5 6 7 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v))))
+            (local.set $hi (f64x2.add (v128.const i32x4 0 0 0 0)
+              (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $v) (local.get $v))))
+            (v128.store (i32.add (local.get $r0) (local.get $x)) (local.get $lo))
+            (v128.store offset=16 (i32.add (local.get $r0) (local.get $x)) (local.get $hi))
+            (v128.store (i32.add (local.get $r1) (local.get $x)) (local.get $lo))
+            (v128.store offset=16 (i32.add (local.get $r1) (local.get $x)) (local.get $hi))
+            (local.set $g (i32.add (local.get $g) (i32.const 16)))
+            (local.set $x (i32.add (local.get $x) (i32.const 32)))
+            (br $xloop)))
+        (local.set $r0 (i32.add (local.get $r1) (local.get $wb)))
+        (local.set $rows (i32.sub (local.get $rows) (i32.const 1)))
+        (br $rloop))))
+
+  ;; transpose64(dst, src, r, c): transpose in float64, r and c multiples
+  ;; of 2, in 2x2 blocks: two rows loaded, their halves paired, stored as
+  ;; two columns.
+  (func (export "transpose64") (param $dst i32) (param $src i32) (param $r i32) (param $c i32)
+    (local $i i32) (local $j i32) (local $rb i32) (local $cb i32) (local $s i32) (local $d i32)
+    (local $a v128) (local $b v128)
+    (local.set $rb (i32.shl (local.get $r) (i32.const 3)))
+    (local.set $cb (i32.shl (local.get $c) (i32.const 3)))
+    (block $iend
+      (loop $iloop
+        (br_if $iend (i32.ge_u (local.get $i) (local.get $r)))
+        (local.set $s (i32.add (local.get $src) (i32.mul (local.get $i) (local.get $cb))))
+        (local.set $d (i32.add (local.get $dst) (i32.shl (local.get $i) (i32.const 3))))
+        (local.set $j (i32.const 0))
+        (block $jend
+          (loop $jloop
+            (br_if $jend (i32.ge_u (local.get $j) (local.get $c)))
+            (local.set $a (v128.load (local.get $s)))
+            (local.set $b (v128.load (i32.add (local.get $s) (local.get $cb))))
+            (v128.store (local.get $d)
+              (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $a) (local.get $b)))
+            (v128.store (i32.add (local.get $d) (local.get $rb))
+              (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $a) (local.get $b)))
+            (local.set $s (i32.add (local.get $s) (i32.const 16)))
+            (local.set $d (i32.add (local.get $d) (i32.shl (local.get $rb) (i32.const 1))))
+            (local.set $j (i32.add (local.get $j) (i32.const 2)))
+            (br $jloop)))
+        (local.set $i (i32.add (local.get $i) (i32.const 2)))
+        (br $iloop)))
+  )
 )
