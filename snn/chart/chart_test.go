@@ -57,3 +57,68 @@ func TestOptions(t *testing.T) {
 		t.Error("unknown language accepted")
 	}
 }
+
+// TestSpreadWhiskers: with a spread, the gradient chart draws each layer's
+// range as a boxplot whisker [lo, g, g, g, hi] over the bars, and a layer
+// whose summed gradient changed sign between the runs is pale, outlined and
+// marked "?", with the reason in its tooltip; a stable one is drawn as usual.
+func TestSpreadWhiskers(t *testing.T) {
+	r := &snn.Result{T: 8, SpreadRuns: 3, Layers: []snn.LayerResult{
+		{Name: "a<b>", Thresh: []float64{1}, Grad: []float64{0.5}, GradRuns: [][]float64{{0.5}, {0.4}, {0.7}}},
+		{Name: "c", Thresh: []float64{1, 1}, Grad: []float64{0.1, -0.05}, GradRuns: [][]float64{{0.1, -0.05}, {-0.1, 0}, {0.2, 0}}},
+	}}
+	o, err := Options(r, "en")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var grad struct {
+		Title  struct{ Subtext string }
+		Series []struct {
+			Type string
+			Data []struct {
+				Value     json.RawMessage
+				ItemStyle struct {
+					Color   string
+					Opacity float64
+				}
+				Label   *struct{ Formatter string }
+				Tooltip struct{ Formatter string }
+			}
+		}
+	}
+	if err := json.Unmarshal(o["grad"], &grad); err != nil {
+		t.Fatal(err)
+	}
+	if len(grad.Series) != 2 || grad.Series[1].Type != "boxplot" {
+		t.Fatalf("grad chart series: %s", o["grad"])
+	}
+	var box [][]float64
+	for _, d := range grad.Series[1].Data {
+		var v []float64
+		if err := json.Unmarshal(d.Value, &v); err != nil {
+			t.Fatal(err)
+		}
+		box = append(box, v)
+	}
+	want := [][]float64{{0.4, 0.5, 0.5, 0.5, 0.7}, {-0.1, 0.05, 0.05, 0.05, 0.2}}
+	for i := range want {
+		for k := range want[i] {
+			if d := box[i][k] - want[i][k]; d > 1e-12 || d < -1e-12 {
+				t.Fatalf("whisker %d: %v, want %v", i, box[i], want[i])
+			}
+		}
+	}
+	bars := grad.Series[0].Data
+	if bars[0].Label != nil || bars[0].ItemStyle.Opacity != 0 {
+		t.Errorf("a stable layer is marked: %+v", bars[0])
+	}
+	if bars[1].Label == nil || bars[1].Label.Formatter != "?" || bars[1].ItemStyle.Opacity == 0 || !strings.Contains(bars[1].Tooltip.Formatter, Lang["en"].Unstable) {
+		t.Errorf("an unstable layer is not marked: %+v", bars[1])
+	}
+	if !strings.Contains(bars[0].Tooltip.Formatter, "a&lt;b&gt;") {
+		t.Errorf("the layer name is not escaped in its tooltip: %q", bars[0].Tooltip.Formatter)
+	}
+	if !strings.Contains(grad.Title.Subtext, "3 runs") {
+		t.Errorf("the chart does not say what the whiskers are: %q", grad.Title.Subtext)
+	}
+}
