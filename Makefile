@@ -93,7 +93,7 @@ fixtures-f64:
 # The user's workload: full-width VGG16, CIFAR-10, T=8: PyTorch against the
 # CLI (one core, all cores), its wasm build under node and the page in
 # headless Chromium, in one table with the targets; then the Go benchmarks of
-# the engine and its kernels.
+# the engine and its kernels, and the full-width float64 checks.
 bench: site
 	$(PYTHON) tools/ref/bench_ref.py $(BENCH) --make-only
 	$(PYTHON) tools/ref/make_f64_fixtures.py --cache $(BENCH) --cache-only
@@ -101,6 +101,11 @@ bench: site
 	$(WASMBUILD) -o bin/spikegrad.wasm ./tools/spikegrad
 	$(GO) run ./tools/bench -dir $(BENCH)
 	SPIKEGRAD_BENCH=$(BENCH) $(GO) test -run XXX -bench . -benchtime 2x ./snn
+	@echo "The full-width float64 cases (VGG16, ResNet18) against PyTorch model.double(), natively and under wasm:"
+	SPIKEGRAD_BENCH=$(BENCH) $(GO) test -count=1 -v -run 'TestFloat64AgainstPyTorch|TestFloat32Spread' ./snn > $(BENCH)/f64-native.log; \
+		st=$$?; grep -E '^ *(---|ok|FAIL)|float32 |float64:' $(BENCH)/f64-native.log; exit $$st
+	env -u GOMAXPROCS SPIKEGRAD_BENCH=$(BENCH) GOOS=js GOARCH=wasm PATH="$(GOROOT)/lib/wasm:$$PATH" $(GO) test -count=1 -v -run TestFloat64AgainstPyTorch ./snn > $(BENCH)/f64-wasm.log; \
+		st=$$?; grep -E '^ *(---|ok|FAIL)|float64:' $(BENCH)/f64-wasm.log; exit $$st
 
 clean:
 	rm -rf bin site artifacts
