@@ -151,19 +151,30 @@ func (n *Net) Run(ctx context.Context, x []float32, labels []int, opt Options) (
 	if opt.F64 {
 		run = runImages[float64]
 	}
-	r, err := run(ctx, n, x, labels, opt)
+	// With a spread, progress counts the images of every run.
+	runs := opt.Spread + 1
+	main := opt
+	if opt.Progress != nil && opt.Spread > 0 && !opt.ForwardOnly {
+		main.Progress = func(p Progress) {
+			p.Images *= runs
+			opt.Progress(p)
+		}
+	}
+	r, err := run(ctx, n, x, labels, main)
 	if err != nil || opt.Spread == 0 || opt.ForwardOnly {
 		return r, err
 	}
 	// The spread: the same batch on nudged weights, one run after another
 	// (each on every core), with neither a Detail nor its own progress.
-	runs := [][]LayerResult{r.Layers}
+	all := [][]LayerResult{r.Layers}
 	sub := opt
 	sub.Detail, sub.Spread = nil, 0
 	for k := 1; k <= opt.Spread; k++ {
 		if opt.Progress != nil {
 			sub.Progress = func(p Progress) {
-				p.Phase = fmt.Sprintf("spread %d/%d", k, opt.Spread)
+				p.Image += k * p.Images
+				p.Images *= runs
+				p.Phase = fmt.Sprintf("spread %d/%d %s", k, opt.Spread, p.Phase)
 				opt.Progress(p)
 			}
 		}
@@ -171,16 +182,16 @@ func (n *Net) Run(ctx context.Context, x []float32, labels []int, opt Options) (
 		if err != nil {
 			return nil, err
 		}
-		runs = append(runs, rk.Layers)
+		all = append(all, rk.Layers)
 	}
 	for j := range r.Layers {
 		l := &r.Layers[j]
-		for _, lr := range runs {
+		for _, lr := range all {
 			l.GradRuns = append(l.GradRuns, lr[j].Grad)
 		}
 		l.fillSpread()
 	}
-	r.SpreadRuns = len(runs)
+	r.SpreadRuns = len(all)
 	return r, nil
 }
 

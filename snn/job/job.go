@@ -150,7 +150,9 @@ func RunParts(ctx context.Context, net *snn.Net, d *Decoded, name string, idx []
 		}
 		o := opt
 		if progress != nil {
-			o.Progress = func(p snn.Progress) { progress(lo+p.Image, len(idx), p) }
+			// A run with a spread counts its part's images once a run.
+			k := len(b.Labels)
+			o.Progress = func(p snn.Progress) { progress(lo+p.Image*k/max(p.Images, 1), len(idx), p) }
 		}
 		r, err := net.Run(ctx, b.X, b.Labels, o)
 		if err != nil {
