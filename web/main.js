@@ -28,6 +28,8 @@ const api = {
   loads: 0, // files handed to the engine, loaded or refused
   timings: {}, // ms since navigation start: engineReady, demoRun, demoCharts (options made), demoBars (thresholds and gradients drawn), demoAll (every chart)
   csv: () => table.csv(state.lastRun),
+  json: () => (state.lastRun ? table.json(state.lastRun) : ''), // the JSON export's text
+  held: () => pool.slots.map((s) => s.held), // which files each worker holds, by the page's ids
   state, // the page's state (state.js), read only
 };
 window.spikegrad = api;
@@ -121,7 +123,7 @@ function load(name, f) {
       // The teaching views' work is for files that are about to change.
       pool.stopTeaching();
       await pool.ensure(0, files());
-      await f();
+      await f(mark);
       mark.ok = true;
       clearError(['file']);
       setState('ready', 'stateReady');
@@ -169,12 +171,16 @@ function chooseCheckpoint(file, description) {
       state.waiting = null;
       waiting.info = await pool.load('loadBatch', waiting.names, waiting.files, waiting.id);
       setData(waiting);
+      waiting.mark.ok = true; // its load, refused before, is taken now
     }
     if (state.data.error) {
       throw new Error(state.data.error);
     }
   });
 }
+
+// What the engine says of a data file that may fit another network.
+const FOR_ANOTHER_NETWORK = /\bclasses\b|the model takes/;
 
 // chooseData gives the engine the data file(s) chosen: the Files
 // themselves, which the engines read in slices (a 170 MB archive is never
@@ -193,12 +199,14 @@ function chooseData(fileList) {
     files: list,
     size: sum(list.map((f) => f.size)),
   };
-  return load(list.length === 1 ? list[0].name : t('nFiles', { n: list.length }), async () => {
+  return load(list.length === 1 ? list[0].name : t('nFiles', { n: list.length }), async (mark) => {
+    data.mark = mark;
     try {
       data.info = await pool.load('loadBatch', data.names, data.files, data.id);
     } catch (err) {
-      if (state.ckpt.demo && !(err instanceof Cancelled)) {
-        // Maybe a batch for a network not loaded yet: tried again with the next checkpoint.
+      if (!(err instanceof Cancelled) && FOR_ANOTHER_NETWORK.test(err.message)) {
+        // A batch for a network not loaded yet (its labels or its image
+        // size are another network's): tried again with the next checkpoint.
         state.waiting = data;
         renderFiles();
         throw new Error(`${err.message} ${t('waitingNote')}`);
@@ -444,6 +452,9 @@ function clickRun() {
   return enqueue(async () => {
     state.runQueued = false;
     if (before.some((m) => !m.ok)) {
+      if ($('#error').hidden) {
+        showError(t('runNotStarted'), 'run');
+      }
       setState('error', 'runNotStarted');
       api.runs++;
       return;
@@ -453,7 +464,8 @@ function clickRun() {
 }
 
 async function run(settings) {
-  clearError(['settings', 'run']);
+  // A run on the files shown: what was said before it is over.
+  clearError();
   const seq = ++runSeq;
   const held = files();
   state.running = true;
