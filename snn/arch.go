@@ -1,6 +1,7 @@
 package snn
 
 import (
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -397,4 +398,126 @@ func sortedKeys(p Params) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// moduleFields are the fields each kind of module takes: required ones
+// true, optional ones false ("kind" aside).
+var moduleFields = map[string]map[string]bool{
+	"conv":            {"key": true, "stride": false, "pad": false},
+	"bn":              {"key": true},
+	"if":              {"key": true},
+	"linear":          {"key": true},
+	"avgpool":         {"kernel": true, "stride": false},
+	"maxpool":         {"kernel": true, "stride": false, "pad": false},
+	"adaptiveavgpool": {},
+	"flatten":         {},
+	"save":            {"name": true},
+	"add":             {"from": true, "modules": false},
+}
+
+// CheckArchFields checks an architecture description's modules field by
+// field, as its JSON says them: every field a kind does not take is refused,
+// and so is every required field missing, every key or name that is not a
+// string, and every stride or kernel below 1 and pad below 0 (which the
+// builder would otherwise take as its defaults). Errors name the module by
+// its index (an add's own modules as 7.modules[0]).
+func CheckArchFields(b []byte) error {
+	var doc struct {
+		Modules []map[string]json.RawMessage `json:"modules"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		return fmt.Errorf("architecture description: %v", err)
+	}
+	return checkModules(doc.Modules, "")
+}
+
+func checkModules(mods []map[string]json.RawMessage, prefix string) error {
+	for i, m := range mods {
+		where := fmt.Sprintf("module %s%d", prefix, i)
+		if prefix != "" {
+			where += "]"
+		}
+		var kind string
+		if raw, ok := m["kind"]; !ok || json.Unmarshal(raw, &kind) != nil {
+			return fmt.Errorf("architecture description: %s has no kind", where)
+		}
+		fields, ok := moduleFields[kind]
+		if !ok {
+			kinds := make([]string, 0, len(moduleFields))
+			for k := range moduleFields {
+				kinds = append(kinds, k)
+			}
+			sort.Strings(kinds)
+			return fmt.Errorf("architecture description: %s: unknown kind %q (kinds: %s)", where, kind, strings.Join(kinds, ", "))
+		}
+		where += " (" + kind + ")"
+		names := make([]string, 0, len(m))
+		for f := range m {
+			names = append(names, f)
+		}
+		sort.Strings(names)
+		for _, f := range names {
+			if _, ok := fields[f]; !ok && f != "kind" {
+				return fmt.Errorf("architecture description: %s: %s does not take %q (it takes %s)", where, kind, f, takes(fields))
+			}
+		}
+		for _, f := range fieldNames(fields) {
+			raw, ok := m[f]
+			if !ok {
+				if fields[f] {
+					return fmt.Errorf("architecture description: %s: no %q (%s takes %s)", where, f, kind, takes(fields))
+				}
+				continue
+			}
+			switch f {
+			case "key", "name", "from":
+				var s string
+				if json.Unmarshal(raw, &s) != nil || s == "" {
+					return fmt.Errorf("architecture description: %s: %s must be a name, not %s", where, f, raw)
+				}
+			case "stride", "kernel", "pad":
+				var n int
+				low := 1
+				if f == "pad" {
+					low = 0
+				}
+				if json.Unmarshal(raw, &n) != nil || n < low {
+					return fmt.Errorf("architecture description: %s: %s must be a whole number of at least %d, not %s", where, f, low, raw)
+				}
+			case "modules":
+				var sub []map[string]json.RawMessage
+				if err := json.Unmarshal(raw, &sub); err != nil {
+					return fmt.Errorf("architecture description: %s: modules must be a list of modules", where)
+				}
+				if err := checkModules(sub, fmt.Sprintf("%s%d.modules[", prefix, i)); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func fieldNames(m map[string]bool) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// takes lists a kind's fields for a message.
+func takes(fields map[string]bool) string {
+	if len(fields) == 0 {
+		return "no fields"
+	}
+	var out []string
+	for _, f := range fieldNames(fields) {
+		if !fields[f] {
+			f += " (optional)"
+		}
+		out = append(out, f)
+	}
+	return strings.Join(out, ", ")
 }

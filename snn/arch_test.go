@@ -1,6 +1,8 @@
 package snn
 
 import (
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -124,6 +126,47 @@ func TestKeyNames(t *testing.T) {
 		want := oldJoin.ReplaceAllString(strings.TrimSuffix(k, ".up")+map[bool]string{true: ".thresh"}[strings.HasSuffix(k, ".up")], "$1.act.")
 		if _, got := p[want]; !got {
 			t.Errorf("NewParams renamed %q to %v, want %q", k, p, want)
+		}
+	}
+}
+
+// TestArchFields: a description is refused, with the module's index, for a
+// field its kind does not take, a required field missing, and a stride,
+// kernel or pad the builder would have replaced by a default; every
+// description of snn/testdata (each as PyTorch's module tree says) passes.
+func TestArchFields(t *testing.T) {
+	for _, c := range []struct{ modules, want string }{
+		{`{"kind": "avgpool"}`, `module 0 (avgpool): no "kernel"`},
+		{`{"kind": "maxpool", "stride": 2}`, `module 0 (maxpool): no "kernel"`},
+		{`{"kind": "avgpool", "kernel": 2, "pad": 1}`, `module 0 (avgpool): avgpool does not take "pad"`},
+		{`{"kind": "conv", "key": "a", "stride": 0}`, `module 0 (conv): stride must be a whole number of at least 1, not 0`},
+		{`{"kind": "conv", "key": "a", "stride": -1}`, `module 0 (conv): stride must be`},
+		{`{"kind": "maxpool", "kernel": 2, "pad": -1}`, `module 0 (maxpool): pad must be a whole number of at least 0`},
+		{`{"kind": "flatten"}, {"kind": "if", "key": "a", "stride": 1}`, `module 1 (if): if does not take "stride"`},
+		{`{"kind": "conv"}`, `module 0 (conv): no "key"`},
+		{`{"kind": "conv", "key": ""}`, `module 0 (conv): key must be a name`},
+		{`{"kind": "save"}`, `module 0 (save): no "name"`},
+		{`{"kind": "add", "from": "x", "modules": [{"kind": "bn", "key": "b", "pad": 1}]}`, `module 0.modules[0] (bn): bn does not take "pad"`},
+		{`{"kind": "pool", "kernel": 2}`, `module 0: unknown kind "pool"`},
+		{`{"key": "a"}`, `module 0 has no kind`},
+	} {
+		err := CheckArchFields([]byte(`{"name": "x", "input": [3, 32, 32], "modules": [` + c.modules + `]}`))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %v, want %q", c.modules, err, c.want)
+		}
+	}
+	files, err := filepath.Glob(filepath.Join("testdata", "arch", "*.arch.json"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no descriptions in testdata/arch: %v", err)
+	}
+	files = append(files, filepath.Join("testdata", "vgg16.arch.json"))
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := CheckArchFields(b); err != nil {
+			t.Errorf("%s: %v", f, err)
 		}
 	}
 }

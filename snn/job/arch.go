@@ -12,6 +12,9 @@ import (
 // errors), for layouts that are not recognised.
 func CheckpointArch(name string, b []byte, archName string, arch []byte) (*snn.Net, error) {
 	a, err := snn.ParseArch(arch)
+	if err == nil {
+		err = snn.CheckArchFields(arch)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", archName, err)
 	}
