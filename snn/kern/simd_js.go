@@ -24,7 +24,7 @@ var simd struct {
 	transpose                                         js.Value
 	// The float64 twins (gemm64, ...): f64x2, two values a vector.
 	gemm64, sconv64, col2im64, iffwd64, ifbwd64 js.Value
-	pool2_64, unpool2_64, transpose64           js.Value
+	pool2_64, unpool2_64, transpose64, panels64 js.Value
 }
 
 func simdInit() {
@@ -52,7 +52,7 @@ func simdInit() {
 	simd.gemm64, simd.sconv64, simd.col2im64 = ex.Get("gemm64"), ex.Get("sconv64"), ex.Get("col2im64")
 	simd.iffwd64, simd.ifbwd64 = ex.Get("iffwd64"), ex.Get("ifbwd64")
 	simd.pool2_64, simd.unpool2_64 = ex.Get("pool2_64"), ex.Get("unpool2_64")
-	simd.transpose64 = ex.Get("transpose64")
+	simd.transpose64, simd.panels64 = ex.Get("transpose64"), ex.Get("panels64")
 	simd.ok = true
 }
 
@@ -179,31 +179,12 @@ func simdProduct[E Float](m, n, k int, a []E, aT bool, b, dst []E) (p *[]E, c []
 	return p, c, nw
 }
 
-// packPanels lays b (k x n) out as panels of 4 columns, [n4/4][k][4] (n4
-// = n rounded up to 4, the columns past n zero), in dst.
+// packPanels lays b (k x n float64s) out as panels of 4 columns,
+// [n4/4][k][4] (n4 = n rounded up to 4, the columns past n zero), in dst:
+// the module's panels64.
 func packPanels[E Float](dst, b []E, n, k int) {
 	n4 := (n + 3) &^ 3
-	dst = dst[:k*n4]
-	for j := 0; j < n4; j += 4 {
-		panel := dst[j*k : (j+4)*k]
-		if j+4 <= n {
-			for q := 0; q < k; q++ {
-				row := b[q*n+j : q*n+j+4]
-				d := panel[4*q : 4*q+4]
-				d[0], d[1], d[2], d[3] = row[0], row[1], row[2], row[3]
-			}
-			continue
-		}
-		for q := 0; q < k; q++ {
-			for r := 0; r < 4; r++ {
-				var v E
-				if j+r < n {
-					v = b[q*n+j+r]
-				}
-				panel[4*q+r] = v
-			}
-		}
-	}
+	simd.panels64.Invoke(addr(dst, k*n4), addr(b, k*n), n, k)
 }
 
 func simdGemm[E Float](m, n, k int, a []E, aT bool, b, c []E) {

@@ -922,4 +922,43 @@
         (local.set $i (i32.add (local.get $i) (i32.const 2)))
         (br $iloop)))
   )
+  ;; panels64(dst, b, n, k): b (k x n float64, row-major) as gemm64 reads
+  ;; it, panels of 4 columns [n4/4][k][4] (n4 = n rounded up to 4), the
+  ;; columns past n zero. Only moves values.
+  (func (export "panels64") (param $dst i32) (param $b i32) (param $n i32) (param $k i32)
+    (local $q i32) (local $j i32) (local $r i32) (local $n4 i32) (local $kb32 i32) (local $src i32) (local $d i32)
+    (local.set $n4 (i32.and (i32.add (local.get $n) (i32.const 3)) (i32.const -4)))
+    (local.set $kb32 (i32.shl (local.get $k) (i32.const 5)))
+    (local.set $src (local.get $b))
+    (block $qend
+      (loop $qloop
+        (br_if $qend (i32.ge_u (local.get $q) (local.get $k)))
+        ;; row q: its full groups of 4 to offset 32q of each panel
+        (local.set $d (i32.add (local.get $dst) (i32.shl (local.get $q) (i32.const 5))))
+        (local.set $j (i32.const 0))
+        (block $jend
+          (loop $jloop
+            (br_if $jend (i32.gt_u (i32.add (local.get $j) (i32.const 4)) (local.get $n)))
+            (v128.store (local.get $d) (v128.load (local.get $src)))
+            (v128.store offset=16 (local.get $d) (v128.load offset=16 (local.get $src)))
+            (local.set $src (i32.add (local.get $src) (i32.const 32)))
+            (local.set $d (i32.add (local.get $d) (local.get $kb32)))
+            (local.set $j (i32.add (local.get $j) (i32.const 4)))
+            (br $jloop)))
+        ;; the last, partial group, zero filled
+        (if (i32.lt_u (local.get $j) (local.get $n4))
+          (then
+            (local.set $r (i32.const 0))
+            (loop $rloop
+              (if (i32.lt_u (i32.add (local.get $j) (local.get $r)) (local.get $n))
+                (then
+                  (f64.store (local.get $d) (f64.load (local.get $src)))
+                  (local.set $src (i32.add (local.get $src) (i32.const 8))))
+                (else (f64.store (local.get $d) (f64.const 0))))
+              (local.set $d (i32.add (local.get $d) (i32.const 8)))
+              (local.set $r (i32.add (local.get $r) (i32.const 1)))
+              (br_if $rloop (i32.lt_u (local.get $r) (i32.const 4))))))
+        (local.set $q (i32.add (local.get $q) (i32.const 1)))
+        (br $qloop)))
+  )
 )
