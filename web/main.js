@@ -12,7 +12,7 @@
 // does not start counts too). #results and #teach carry data-stale="true"
 // while they are of other files or settings than the page shows.
 import { $, CHART_KEYS, CHECKPOINT_NAME, MAX_THUMBS, fmtBytes, sum, afterFrame } from './util.js';
-import { t, getLang, setLang, onLang, engineError } from './words.js';
+import { t, getLang, setLang, onLang, engineError, formatName } from './words.js';
 import { Pool, Cancelled } from './engine.js';
 import { state, newId, onChange, changed, setCheckpoint, setData, setRun, files, staleness } from './state.js';
 import * as settingsForm from './settings.js';
@@ -269,11 +269,14 @@ function renderFiles() {
 // how many images have no label.
 function dataInfo(data) {
   const info = data.info || {};
+  if (data.demo) {
+    return t('demoLoaded', { images: info.images });
+  }
   const bytes = fmtBytes(data.size || info.bytes || 0);
   if (info.images === undefined) {
     return t('dataInfo', { bytes });
   }
-  let text = t('dataRead', { bytes, images: info.images, format: info.format + (info.member ? ' · ' + info.member : '') });
+  let text = t('dataRead', { bytes, images: info.images, format: formatName(info.format) + (info.member ? ' · ' + info.member : '') });
   if (info.unlabelled) {
     text += ' · ' + t('unlabelledNote', { k: info.unlabelled, n: info.images });
   }

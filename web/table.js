@@ -2,7 +2,7 @@
 // summary (which names the files the run was on), the table, its CSV and
 // JSON, the charts' PNGs and the images' thumbnails.
 import { $, PATHS, PATH_KEYS, MAX_THUMBS, fmt, mean, sum } from './util.js';
-import { t } from './words.js';
+import { t, formatName } from './words.js';
 import { hasPaths, allPathsCounted, countedGrad, paths, png } from './charts.js';
 
 function descentKey(g) {
@@ -30,7 +30,7 @@ export function summary(run) {
   });
   $('#summary-files').textContent =
     t('summaryFiles', { ckpt: fileLabel(run.ckpt), data: fileLabel(run.data) }) +
-    (out.format ? ` (${out.format}${out.member ? ' · ' + out.member : ''})` : '');
+    (out.format ? ` (${formatName(out.format)}${out.member ? ' · ' + out.member : ''})` : '');
   const note = $('#unlabelled-note');
   note.hidden = !out.unlabelled;
   note.textContent = out.unlabelled ? t('unlabelledRun', { k: out.unlabelled, n: result.n }) : '';

@@ -91,3 +91,19 @@ export function engineError(message) {
   }
   return oneLine(line);
 }
+
+// What a data file was read as (the engine's words), in the page's language.
+const ZH_FORMATS = [
+  [/^CIFAR binary batch$/, () => 'CIFAR 二进制批次'],
+  [/^CIFAR python batch$/, () => 'CIFAR Python 批次'],
+  [/^CIFAR release archive, member (.*)$/, (m) => `CIFAR 发布压缩包，成员 ${m[1]}`],
+  [/^PNG\/JPEG, resized \(bilinear\) and centre-cropped to (\S+)$/, (m) => `PNG/JPEG，双线性缩放并居中裁剪为 ${m[1]}`],
+];
+
+export function formatName(format) {
+  if (lang !== 'zh' || !format) {
+    return format;
+  }
+  const hit = ZH_FORMATS.find(([re]) => re.test(format));
+  return hit ? hit[1](format.match(hit[0])) : format;
+}
