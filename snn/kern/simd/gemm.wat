@@ -324,7 +324,7 @@
     (param $C i32) (param $k i32) (param $stride i32) (param $pad i32)
     (local $ci i32) (local $t i32) (local $iy i32) (local $ix i32) (local $ky i32) (local $kx i32)
     (local $oy i32) (local $ox i32) (local $v f64) (local $sv v128) (local $ip i32)
-    (local $wrow i32) (local $arow i32) (local $c i32) (local $cb i32)
+    (local $wrow i32) (local $arow i32) (local $c i32) (local $cb i32) (local $ae i32)
     (local.set $cb (i32.shl (local.get $C) (i32.const 3)))
     (local.set $ip (local.get $in))
     (local.set $ci (i32.const 0))
@@ -372,13 +372,36 @@
                                     (local.set $arow (i32.add (local.get $acc) (i32.mul
                                       (i32.add (i32.mul (i32.add (i32.mul (local.get $t) (local.get $Ho)) (local.get $oy)) (local.get $Wo)) (local.get $ox))
                                       (local.get $cb))))
-                                    (local.set $c (i32.const 0))
-                                    (loop $cloop
-                                      (v128.store (i32.add (local.get $arow) (local.get $c))
-                                        (f64x2.add (v128.load (i32.add (local.get $arow) (local.get $c)))
-                                          (f64x2.mul (local.get $sv) (v128.load (i32.add (local.get $wrow) (local.get $c))))))
-                                      (local.set $c (i32.add (local.get $c) (i32.const 16)))
-                                      (br_if $cloop (i32.lt_u (local.get $c) (local.get $cb))))))))
+                                    ;; four vectors a step where the row has a multiple
+                                    ;; of 8 values, else one
+                                    (local.set $c (local.get $arow))
+                                    (local.set $ae (i32.add (local.get $arow) (local.get $cb)))
+                                    (if (i32.and (local.get $cb) (i32.const 63))
+                                      (then
+                                        (loop $cloop
+                                          (v128.store (local.get $c)
+                                            (f64x2.add (v128.load (local.get $c))
+                                              (f64x2.mul (local.get $sv) (v128.load (local.get $wrow)))))
+                                          (local.set $wrow (i32.add (local.get $wrow) (i32.const 16)))
+                                          (local.set $c (i32.add (local.get $c) (i32.const 16)))
+                                          (br_if $cloop (i32.lt_u (local.get $c) (local.get $ae)))))
+                                      (else
+                                        (loop $cloop4
+                                          (v128.store (local.get $c)
+                                            (f64x2.add (v128.load (local.get $c))
+                                              (f64x2.mul (local.get $sv) (v128.load (local.get $wrow)))))
+                                          (v128.store offset=16 (local.get $c)
+                                            (f64x2.add (v128.load offset=16 (local.get $c))
+                                              (f64x2.mul (local.get $sv) (v128.load offset=16 (local.get $wrow)))))
+                                          (v128.store offset=32 (local.get $c)
+                                            (f64x2.add (v128.load offset=32 (local.get $c))
+                                              (f64x2.mul (local.get $sv) (v128.load offset=32 (local.get $wrow)))))
+                                          (v128.store offset=48 (local.get $c)
+                                            (f64x2.add (v128.load offset=48 (local.get $c))
+                                              (f64x2.mul (local.get $sv) (v128.load offset=48 (local.get $wrow)))))
+                                          (local.set $wrow (i32.add (local.get $wrow) (i32.const 64)))
+                                          (local.set $c (i32.add (local.get $c) (i32.const 64)))
+                                          (br_if $cloop4 (i32.lt_u (local.get $c) (local.get $ae))))))))))
                             (local.set $kx (i32.add (local.get $kx) (i32.const 1)))
                             (br_if $kxloop (i32.lt_s (local.get $kx) (local.get $k))))))))
                   (local.set $ky (i32.add (local.get $ky) (i32.const 1)))
