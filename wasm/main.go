@@ -3,12 +3,12 @@
 // Command wasm is the engine for the page: built with GOOS=js GOARCH=wasm it
 // runs inside a Web Worker (web/worker.js) and exposes globalThis.spikegrad:
 //
-//	loadDemo()                      -> JSON {ckpt, data, classes, layers, images, description}
+//	loadDemo()                      -> JSON {ckpt, data, classes, layers, images, description, held}
 //	loadCheckpoint(name, Uint8Array[, description[, id]]) -> Promise of JSON {ckpt, arch, classes, layers, input,
 //	                                    description, held, batchError}
 //	                                    (description: an architecture description, JSON text, for a
 //	                                    layout that is not recognised; the reply's is the one used)
-//	loadBatch([names], [files])      -> Promise of JSON {data, bytes, images, format, member, unlabelled};
+//	loadBatch([names], [files][, id]) -> Promise of JSON {data, bytes, images, format, member, unlabelled, held};
 //	                                    files are Files (Blobs), read in slices at each decode, or
 //	                                    Uint8Arrays; several at once for PNG/JPEG images
 //	run(settingsJSON, onProgress)    -> Promise of JSON {result, pred, labels, pixels, classNames,
@@ -19,7 +19,12 @@
 //	                                    "part" and "parts" make a run take only its share of the
 //	                                    chosen images; a share of none answers without a result)
 //
-// and, for the teaching views (snn/teach.go), with the run's settings plus
+// A load is decoded and checked before it replaces what the engine holds,
+// so that a refused file changes nothing; id is the page's name for the
+// file ("demo" for the demo's), which every reply reports in held and which
+// a run's or teaching call's settings.ckpt_id and .data_id must match.
+//
+// For the teaching views (snn/teach.go), with the run's settings plus
 // "thresh" (every IF layer's thresholds, replacing the checkpoint's) where
 // it applies:
 //

@@ -287,5 +287,25 @@ func TestStale(t *testing.T) {
 	var b []byte
 	b, _ = json.Marshal(view())
 	t.Logf("teaching views after the run: %s", b)
+
+	// gamma = 0 is refused by the form (the engine would refuse it), in one
+	// line; a new value clears that error.
+	runs := evaluate[int](t, ctx, `window.spikegrad.runs`)
+	if err := chromedp.Do(ctx, chromedp.SetValue(chromedp.CSS("#opt-gamma"), "0"), chromedp.Click(chromedp.CSS("#run"))); err != nil {
+		t.Fatal(err)
+	}
+	if state := waitCount(t, ctx, "runs", runs, time.Minute); state != "error" {
+		t.Errorf("a run with gamma 0 ended in state %q", state)
+	}
+	if msg := readShown(t, p).Error; !strings.Contains(msg, "γ") {
+		t.Errorf("gamma 0: #error reads %q, want it to name γ", msg)
+	}
+	if err := chromedp.Do(ctx, chromedp.SetValue(chromedp.CSS("#opt-gamma"), "1")); err != nil {
+		t.Fatal(err)
+	}
+	evaluate[bool](t, ctx, `document.querySelector('#opt-gamma').dispatchEvent(new Event('input')) || true`)
+	if msg := readShown(t, p).Error; msg != "" {
+		t.Errorf("after gamma is set back to 1 #error still reads %q", msg)
+	}
 	p.check(t)
 }
