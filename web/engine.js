@@ -151,7 +151,7 @@ export class Pool {
   grow(count) {
     while (this.slots.length < count) {
       const i = this.slots.length;
-      const slot = { i, held: { ckpt: null, data: null }, chain: Promise.resolve() };
+      const slot = { i, held: { ckpt: null, data: null }, chain: Promise.resolve(), gen: 0, teaching: 0 };
       slot.engine = new Engine((...p) => this.onProgress(i, ...p), () => this.forget(slot));
       this.slots.push(slot);
     }
@@ -168,6 +168,8 @@ export class Pool {
   forget(slot) {
     slot.held = { ckpt: null, data: null };
     slot.chain = Promise.resolve();
+    slot.gen++; // teaching work queued before is dropped
+    slot.teaching = 0;
   }
 
   // note records what an engine says it holds after a load.
@@ -213,6 +215,30 @@ export class Pool {
     return step;
   }
 
+  // teach makes a teaching view's call op on worker 0 for the files of the
+  // run it explains, after what the worker does now; a run or a load that
+  // comes while it waits or computes ends it (stopTeaching).
+  teach(files, op, ...args) {
+    const slot = this.slots[0];
+    const gen = slot.gen;
+    slot.teaching++;
+    const step = slot.chain.then(async () => {
+      if (gen !== slot.gen) {
+        throw new Cancelled('cancelled');
+      }
+      await this.bring(slot, files);
+      return slot.engine.call(op, ...args);
+    });
+    const done = () => {
+      if (gen === slot.gen) {
+        slot.teaching--;
+      }
+    };
+    step.then(done, done);
+    slot.chain = step.catch(() => {});
+    return step;
+  }
+
   // prepare has the other workers load the files now, while the user goes
   // on choosing, rather than at the next run's click (full VGG16's
   // checkpoint takes a worker about a second). A failure shows at the run.
@@ -227,7 +253,7 @@ export class Pool {
   stopTeaching() {
     let stopped = false;
     for (const slot of this.slots) {
-      if (slot.engine.teaching > 0) {
+      if (slot.teaching > 0 || slot.engine.teaching > 0) {
         slot.engine.restart();
         this.forget(slot);
         stopped = true;

@@ -669,8 +669,7 @@ async function start() {
     // A teaching call on worker 0, for the run it explains: the engine
     // refuses it when it holds other files.
     call: (op, run, extra) =>
-      pool.ensure(0, { ckpt: run.ckpt, data: run.data }).then(() =>
-        pool.engine(0).call(op, JSON.stringify(Object.assign({}, run.settings, { ckpt_id: run.ckpt.id, data_id: run.data.id }, extra)))),
+      pool.teach({ ckpt: run.ckpt, data: run.data }, op, JSON.stringify(Object.assign({}, run.settings, { ckpt_id: run.ckpt.id, data_id: run.data.id }, extra))),
     lastRun: () => state.lastRun,
   });
   applyLang();
