@@ -11,7 +11,7 @@
 // ends, however it ends (a run, once all its charts are drawn; a run that
 // does not start counts too). #results and #teach carry data-stale="true"
 // while they are of other files or settings than the page shows.
-import { $, CHART_KEYS, CHECKPOINT_NAME, MAX_THUMBS, fmtBytes, sum, afterFrame } from './util.js';
+import { $, CHART_KEYS, CHECKPOINT_NAME, MAX_THUMBS, fmtBytes, sum, afterFrame, oneLine } from './util.js';
 import { t, getLang, setLang, onLang, engineError, formatName } from './words.js';
 import { Pool, Cancelled } from './engine.js';
 import { state, newId, onChange, changed, setCheckpoint, setData, setRun, files, staleness } from './state.js';
@@ -130,7 +130,7 @@ function load(name, f) {
       pool.prepare(files());
     } catch (err) {
       if (!(err instanceof Cancelled)) {
-        showError(engineError(err.message), 'file');
+        showError(oneLine(engineError(err.message) + (err.note ? ' ' + err.note : '')), 'file');
         setState('error', 'stateError');
       }
     } finally {
@@ -209,7 +209,7 @@ function chooseData(fileList) {
         // size are another network's): tried again with the next checkpoint.
         state.waiting = data;
         renderFiles();
-        throw new Error(`${err.message} ${t('waitingNote')}`);
+        err.note = t('waitingNote');
       }
       throw err;
     }
