@@ -197,8 +197,8 @@ func TestUnlabelled(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Unlabeled != len(none) || got.Accuracy != 0 {
-		t.Errorf("unlabeled %d, accuracy %g; want %d and 0", got.Unlabeled, got.Accuracy, len(none))
+	if got.Unlabeled != len(none) || got.Accuracy != 0 || got.Labeled != 0 || got.Correct != 0 {
+		t.Errorf("unlabeled %d, accuracy %g, labeled %d, correct %d; want %d, 0, 0 and 0", got.Unlabeled, got.Accuracy, got.Labeled, got.Correct, len(none))
 	}
 	want, err := net.Run(context.Background(), b.X, labelled.Pred, opt)
 	if err != nil {
@@ -207,7 +207,10 @@ func TestUnlabelled(t *testing.T) {
 	if want.Accuracy != 1 {
 		t.Fatalf("labelled with its own predictions, accuracy %g", want.Accuracy)
 	}
-	got.Unlabeled, got.Accuracy = 0, 1
+	if want.Labeled != len(none) || want.Correct != len(none) {
+		t.Errorf("labelled with its own predictions: labeled %d, correct %d; want %d", want.Labeled, want.Correct, len(none))
+	}
+	got.Unlabeled, got.Accuracy, got.Labeled, got.Correct = 0, 1, len(none), len(none)
 	g, _ := json.Marshal(got)
 	w, _ := json.Marshal(want)
 	if string(g) != string(w) {

@@ -5,12 +5,16 @@ import (
 	"math"
 )
 
-// Merge joins the results of runs over consecutive parts of one batch into
-// the result of the whole batch: the loss, gradients, paths and firing rates
-// are means over images, so each part counts by its share of the images. The
-// page splits a batch across Web Workers this way, and the CLI a long run
-// across batches. The sums are made in a different order than one run's, so
-// the result agrees with it to float rounding, not bit for bit.
+// Merge joins the results of runs over disjoint parts of one batch, given
+// in the batch's image order, into the result of the whole batch: the loss,
+// gradients, paths and firing rates are means over images, so each part's
+// mean is turned back into its sum (times its images), the sums added and
+// divided once by all the images, as one run divides its sum; accuracies
+// join through the parts' counts of labelled images and correct ones. The
+// page splits a batch across Web Workers this way, the CLI a long run across
+// batches, and `spikegrad merge` a sharded run's parts. The sums are made
+// in another order than one run's, so the result agrees with it to float
+// rounding (about 1e-16 relative in float64), not bit for bit.
 func Merge(parts []*Result) (*Result, error) {
 	if len(parts) == 0 {
 		return nil, fmt.Errorf("merge: no results")
@@ -23,19 +27,28 @@ func Merge(parts []*Result) (*Result, error) {
 			return nil, fmt.Errorf("merge: part %d (n=%d, T=%d, L=%d, gamma=%g, %d layers, %s, %d spread runs) does not match part 0",
 				i, p.N, p.T, p.L, p.Gamma, len(p.Layers), p.Precision, p.SpreadRuns)
 		}
+		if p.Unlabeled < 0 || p.Unlabeled > p.N {
+			return nil, fmt.Errorf("merge: part %d has %d unlabelled images of %d", i, p.Unlabeled, p.N)
+		}
 		r.N += p.N
 		r.Unlabeled += p.Unlabeled
 		r.Pred = append(r.Pred, p.Pred...)
 	}
 	N := float64(r.N)
-	var correct float64
 	for _, p := range parts {
-		w := float64(p.N) / N
-		r.Loss += p.Loss * w
-		correct += math.Round(p.Accuracy * float64(p.N-p.Unlabeled))
+		r.Loss += p.Loss * float64(p.N)
+		labeled, correct := p.N-p.Unlabeled, p.Correct
+		if p.Labeled != labeled {
+			// A result without the counts (older JSON): the accuracy is
+			// correct/labeled, which rounds back to the count exactly.
+			correct = int(math.Round(p.Accuracy * float64(labeled)))
+		}
+		r.Labeled += labeled
+		r.Correct += correct
 	}
-	if labeled := r.N - r.Unlabeled; labeled > 0 {
-		r.Accuracy = correct / float64(labeled)
+	r.Loss /= N
+	if r.Labeled > 0 {
+		r.Accuracy = float64(r.Correct) / float64(r.Labeled)
 	}
 	for j, fl := range first.Layers {
 		l := LayerResult{Name: fl.Name, Thresh: fl.Thresh}
@@ -48,7 +61,7 @@ func Merge(parts []*Result) (*Result, error) {
 				len(pl.GradRuns) != len(fl.GradRuns) {
 				return nil, fmt.Errorf("merge: part %d's layer %d (%s) does not match part 0's (%s)", i, j, pl.Name, fl.Name)
 			}
-			w := float64(p.N) / N
+			w := float64(p.N)
 			l.FiringRate += pl.FiringRate * w
 			l.NearThreshold += pl.NearThreshold
 			l.Grad = addScaled(l.Grad, pl.Grad, w)
@@ -64,6 +77,17 @@ func Merge(parts []*Result) (*Result, error) {
 				l.GradPaths.Reset = addScaled(l.GradPaths.Reset, gp.Reset, w)
 				l.GradPaths.Init = addScaled(l.GradPaths.Init, gp.Init, w)
 			}
+		}
+		l.FiringRate /= N
+		scale(l.Grad, N)
+		for _, g := range l.GradRuns {
+			scale(g, N)
+		}
+		if gp := l.GradPaths; gp != nil {
+			scale(gp.Crossing, N)
+			scale(gp.Amplitude, N)
+			scale(gp.Reset, N)
+			scale(gp.Init, N)
 		}
 		if l.GradRuns != nil {
 			l.fillSpread()
@@ -86,4 +110,11 @@ func addScaled(dst, src []float64, w float64) []float64 {
 		dst[i] += v * w
 	}
 	return dst
+}
+
+// scale divides v by d in place.
+func scale(v []float64, d float64) {
+	for i := range v {
+		v[i] /= d
+	}
 }

@@ -62,6 +62,11 @@ type Result struct {
 	// SpreadRuns counts the runs behind each layer's GradMin, GradMax and
 	// SignStable: the checkpoint's and Options.Spread nudged ones.
 	SpreadRuns int `json:"spread_runs,omitempty"`
+	// Labeled counts the images with a label (N - Unlabeled) and Correct
+	// those of them the network classes right: what an exact join of
+	// parts' accuracies needs (Merge, spikegrad merge).
+	Labeled int `json:"labeled"`
+	Correct int `json:"correct"`
 }
 
 // LayerResult is one IF layer's threshold and dL/dthresh.
@@ -312,6 +317,7 @@ func (n *Net) sum(rs []imageResult, opt Options) *Result {
 			r.Unlabeled++
 		}
 	}
+	r.Labeled, r.Correct = N-r.Unlabeled, correct
 	if N > r.Unlabeled {
 		r.Accuracy = float64(correct) / float64(N-r.Unlabeled)
 	}

@@ -42,6 +42,9 @@ func main() {
 }
 
 func run(args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "merge" {
+		return runMerge(args[1:], stdout, stderr)
+	}
 	fs := flag.NewFlagSet("spikegrad", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	ckpt := fs.String("ckpt", "", "checkpoint `file` (torch.save of a QCFS state_dict); default: the embedded demo")
@@ -53,6 +56,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	offset := fs.Int("offset", 0, "first image to use")
 	random := fs.String("random", "", "use -n images chosen at random with this `seed` (an unsigned integer)")
 	indices := fs.String("indices", "", "use these images, e.g. `3,7,10-12`")
+	shardFlag := fs.String("shard", "", "run only part `i/n` of the chosen images (i from 0; default: the Slurm array task's); join the parts' -json with spikegrad merge")
 	member := fs.String("member", "", "batch to read from a CIFAR release .tar.gz, e.g. `data_batch_3` (default: the test batch)")
 	T := fs.Int("T", 8, "time steps (0: ANN mode)")
 	L := fs.Int("L", 4, "quantisation levels")
@@ -154,6 +158,14 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if choice.Indices == nil && len(idx) < *n {
 		fmt.Fprintf(stderr, "spikegrad: %s holds %d images; using all of them\n", dataName, len(idx))
 	}
+	chosen := idx
+	idx, sh, err := pickShard(*shardFlag, os.Getenv, idx, stderr)
+	if err != nil {
+		return err
+	}
+	if sh != nil && *fd {
+		return fmt.Errorf("-fd does not join across shards: run it without -shard (or outside a Slurm array)")
+	}
 	if *fd && len(idx) > *part {
 		return fmt.Errorf("-fd re-runs the whole batch per layer: use at most -batch (%d) images with it", *part)
 	}
@@ -196,10 +208,16 @@ func run(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	if *asJSON {
+		info := runInfo{Checkpoint: ckName, Data: dataName, Member: batch.Member, DataImages: d.N, Norm: batch.Norm.Name, Chosen: len(chosen)}
+		if sh != nil {
+			info.CheckpointSHA256, info.ChosenSHA256 = fileSHA256(ckBytes), indicesHash(chosen)
+			info.Shard, info.Indices = sh, formatIndices(idx)
+		}
 		return json.NewEncoder(stdout).Encode(struct {
 			*snn.Result
+			runInfo
 			FD []snn.FD `json:"fd,omitempty"`
-		}{res, fds})
+		}{res, info, fds})
 	}
 	printTable(stdout, res, ckName, dataName, labels[*lang])
 	if *fd {
