@@ -125,7 +125,7 @@ export class Engine {
       this.pending.clear();
       return;
     }
-    this.restart(new Error('the engine stopped (' + message + ')'));
+    this.restart(new Error('the engine stopped (' + message + '); it has been restarted'));
     this.onCrash();
   }
 }

@@ -94,7 +94,6 @@ export const I18N = {
     progressStart: 'Preparing the images…',
     phaseForward: 'forward',
     phaseBackward: 'backward',
-    engineCrashed: 'the engine stopped ({message}); it has been restarted',
 
     resultsTitle: 'Results',
     summary: 'Loss {loss} · accuracy {accuracy} ({correct} of {n} images) · T={T}, L={L}, γ={gamma}',
@@ -300,7 +299,6 @@ export const I18N = {
     progressStart: '正在准备图像…',
     phaseForward: '前向',
     phaseBackward: '反向',
-    engineCrashed: '计算引擎已停止（{message}），已重新启动',
 
     resultsTitle: '结果',
     summary: '损失 {loss} · 准确率 {accuracy}（{n} 张图像中 {correct} 张正确）· T={T}，L={L}，γ={gamma}',

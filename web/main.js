@@ -122,7 +122,14 @@ function load(name, f) {
     try {
       // The teaching views' work is for files that are about to change.
       pool.stopTeaching();
-      await pool.ensure(0, files());
+      // Worker 0 holds the page's files before it takes a new one (after a
+      // restart it holds none); a data file that does not fit the
+      // checkpoint does not stop the file that replaces one of them.
+      await pool.ensure(0, files()).catch((err) => {
+        if (err instanceof Cancelled) {
+          throw err;
+        }
+      });
       await f(mark);
       mark.ok = true;
       clearError(['file']);

@@ -67,6 +67,7 @@ const ZH_ERRORS = [
   [/^not a PyTorch checkpoint/, () => '不是 PyTorch 检查点文件'],
   [/not a whole number of CIFAR/, () => '大小不是整数条 CIFAR 记录：文件可能不完整'],
   [/not run$/, () => '此线程持有的文件与页面不一致，未运行'],
+  [/^the engine stopped \((.*)\); it has been restarted$/, (m) => `计算引擎已停止（${m[1]}），已重新启动`],
 ];
 
 // engineError is an engine's error as the page shows it: one line of at most

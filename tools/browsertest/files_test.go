@@ -185,6 +185,30 @@ func TestFiles(t *testing.T) {
 	}
 	t.Logf("%d workers, each holding %v", len(workers), workers[0])
 	p.shot(t, "files-refused.png")
+
+	// 5. A checkpoint the data does not fit: taken, and said (the data box
+	// names the batch); Run does not start and says why; a batch that fits
+	// is then taken and run.
+	upload(t, ctx, "#ckpt-file", in("vgg16_c100_up_legacy.pth"), "ready", time.Minute)
+	upload(t, ctx, "#data-file", in("c100.bin"), "ready", time.Minute)
+	upload(t, ctx, "#ckpt-file", in("vgg16_c10.pth"), "error", time.Minute)
+	if s := readShown(t, p); s.CkptName != "vgg16_c10.pth" || !strings.HasPrefix(s.Error, "c100.bin: ") {
+		t.Errorf("a checkpoint its batch does not fit: the panel shows %q, #error reads %q", s.CkptName, s.Error)
+	}
+	runs = evaluate[int](t, ctx, `window.spikegrad.runs`)
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#run"))); err != nil {
+		t.Fatal(err)
+	}
+	if state := waitCount(t, ctx, "runs", runs, time.Minute); state != "error" {
+		t.Errorf("a run on a batch that does not fit ended in state %q", state)
+	}
+	if s := readShown(t, p); !strings.HasPrefix(s.Error, "c100.bin: ") || !strings.Contains(s.Error, "classes") {
+		t.Errorf("a run on a batch that does not fit: #error reads %q", s.Error)
+	}
+	upload(t, ctx, "#data-file", in("c10.bin"), "ready", time.Minute)
+	got = clickRun(t, ctx, 3*time.Minute)
+	compare(t, "after a batch that did not fit", "the CLI", got, cliRun("vgg16_c10.pth", "c10.bin", 32))
+	checkNames(t, "after a batch that did not fit", readShown(t, p), "vgg16_c10.pth", "c10.bin")
 	p.check(t)
 }
 
