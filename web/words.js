@@ -56,6 +56,7 @@ export function t(key, args) {
 // The engine's errors (Go's, in English) said in Chinese: the file's name
 // stays, the problem is translated where it is one the page knows.
 const ZH_ERRORS = [
+  [/^cut off, or not a CIFAR binary batch: size (\d+) bytes/, (m) => `文件不完整（被截断），或不是 CIFAR 二进制批次：${m[1]} 字节不是整数条记录`],
   [/^the file is cut off.*\((\d+) bytes\)$/, (m) => `文件不完整（被截断，只有 ${m[1]} 字节）`],
   [/cut off|truncated|unexpected EOF/i, () => '文件不完整（被截断）'],
   [/^offset (\d+), but the file holds (\d+) images$/, (m) => `起始图像 ${m[1]} 超出范围：文件只有 ${m[2]} 张图像`],

@@ -55,6 +55,10 @@ func decodeBinary(b []byte, classes int) (*Batch, error) {
 	case fits100:
 		rec = rec100
 	default:
+		if len(b) > rec100 {
+			// Records and then a part of one: a batch cut short.
+			return nil, fmt.Errorf("cut off, or not a CIFAR binary batch: size %d bytes is not a whole number of CIFAR-10 (%d-byte) or CIFAR-100 (%d-byte) records", len(b), rec10, rec100)
+		}
 		return nil, fmt.Errorf("size %d bytes is not a whole number of CIFAR-10 (%d-byte) or CIFAR-100 (%d-byte) records", len(b), rec10, rec100)
 	}
 	n := len(b) / rec

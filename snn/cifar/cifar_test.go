@@ -104,7 +104,8 @@ func TestErrors(t *testing.T) {
 		want    string
 	}{
 		{"empty", nil, 10, "empty file"},
-		{"odd length", make([]byte, 5000), 10, "size 5000 bytes is not a whole number of CIFAR-10 (3073-byte) or CIFAR-100 (3074-byte) records"},
+		{"odd length", make([]byte, 5000), 10, "cut off, or not a CIFAR binary batch: size 5000 bytes is not a whole number of CIFAR-10 (3073-byte) or CIFAR-100 (3074-byte) records"},
+		{"short", make([]byte, 2000), 10, "size 2000 bytes is not a whole number of CIFAR-10 (3073-byte) or CIFAR-100 (3074-byte) records"},
 		{"label too big", readFixture(t, "cifar10.bin"), 9, "record 0 has label 9, but the model has 9 classes"},
 		{"fine label too big", readFixture(t, "cifar100.bin"), 10, "record 0 has label"},
 		{"fine label too big in pickle", readFixture(t, "cifar100_py2.pkl"), 10, "has label"},

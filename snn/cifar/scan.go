@@ -230,7 +230,7 @@ func scan(b []byte) error {
 	return errTruncated
 }
 
-var errTruncated = formatError("pickle is truncated")
+var errTruncated = formatError("the file is cut off: its pickle is truncated")
 
 // index decodes a memo index of 1 or 4 little-endian bytes.
 func index(b []byte) uint32 {
