@@ -121,16 +121,13 @@ func Gemm[E Float](m, n, k int, a []E, aT bool, b, c []E) {
 	unpack(p)
 }
 
-// simdProduct runs the module's gemm (float32) or gemm64 (float64) for a*b
-// (see matmul): a and b padded to the kernel's 4 rows and nq columns (8
+// simdProduct runs the module's gemm (float32) or gemm64 (float64) for
+// a*b: a and b padded to the kernel's 4 rows and nq columns (8
 // float32s or 4 float64s) in p where they are not already (else read in
 // place), the product c, rows of nq-padded width nw, in dst when it is the
 // whole of it, else in p. Give p back with unpack once c is read.
 func simdProduct[E Float](m, n, k int, a []E, aT bool, b, dst []E) (p *[]E, c []E, nw int) {
-	nq := 4
-	if is32[E]() {
-		nq = 8
-	}
+	nq := 2 * lanes[E]()
 	m4 := (m + 3) &^ 3
 	nw = (n + nq - 1) / nq * nq
 	na, nb, nc := m4*k, k*nw, m4*nw
@@ -169,10 +166,7 @@ func simdProduct[E Float](m, n, k int, a []E, aT bool, b, dst []E) (p *[]E, c []
 	if nc > 0 {
 		c = (*p)[na+nb : na+nb+nc]
 	}
-	f := simd.gemm
-	if !is32[E]() {
-		f = simd.gemm64
-	}
+	f := pick[E](simd.gemm, simd.gemm64)
 	f.Invoke(m4, nw, k, addr(sa, m4*k), addr(sb, k*nw), addr(c, m4*nw))
 	runtime.KeepAlive(sa)
 	runtime.KeepAlive(sb)
@@ -219,10 +213,7 @@ func ConvBackward[E Float](wt, gout, gin []E, cout, cin, T, H, W, Ho, Wo, k, str
 		return false
 	}
 	p, col, nw := simdProduct(kk, n, cout, wt, false, gout, nil)
-	f := simd.col2im
-	if !is32[E]() {
-		f = simd.col2im64
-	}
+	f := pick[E](simd.col2im, simd.col2im64)
 	f.Invoke(addr(col, kk*nw), nw, addr(gin, T*cin*H*W), cin, T, H, W, Ho, Wo, k, stride, pad)
 	runtime.KeepAlive(col)
 	unpack(p)
@@ -239,13 +230,10 @@ func SparseConv[E Float](in, wt, acc []E, cin, T, H, W, Ho, Wo, C, k, stride, pa
 	if !simdReady() {
 		return false
 	}
-	f, q := simd.sconv, 4
-	if !is32[E]() {
-		f, q = simd.sconv64, 2
-	}
-	if C%q != 0 {
+	if C%lanes[E]() != 0 {
 		return false
 	}
+	f := pick[E](simd.sconv, simd.sconv64)
 	f.Invoke(addr(in, cin*T*H*W), addr(wt, cin*k*k*C), addr(acc, T*Ho*Wo*C), cin, T, H, W, Ho, Wo, C, k, stride, pad)
 	return true
 }

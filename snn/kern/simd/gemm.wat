@@ -1,7 +1,9 @@
-;; The page's matrix product in WebAssembly SIMD (f32x4), which Go's
-;; js/wasm port does not emit. The module has no memory of its own: it
-;; imports the Go program's (go.mem), so snn/matmul_js.go passes its slices'
-;; addresses and the kernels read and write them where they are.
+;; The page's kernels in WebAssembly SIMD, which Go's js/wasm port does not
+;; emit: float32 in f32x4 (gemm, sconv, ...) and their float64 twins in
+;; f64x2 (gemm64, sconv64, ..., the exact mode). The module has no memory of
+;; its own: it imports the Go program's (go.mem), so snn/kern/simd_js.go
+;; passes its slices' addresses and the kernels read and write them where
+;; they are.
 ;;
 ;; gemm(m, n, k, a, b, c): c[m][n] = a[m][k] · b[k][n], row-major float32 at
 ;; byte offsets a, b, c; m a multiple of 4 and n of 8 (the caller pads). Each

@@ -1,0 +1,72 @@
+package snn_test
+
+import (
+	"math"
+	"testing"
+
+	"github.com/spikegrad/spikegrad/snn"
+	"github.com/spikegrad/spikegrad/snn/fixture"
+)
+
+// TestCurveAgainstPyTorch: one 16-step forward run of the fixture VGG16
+// gives, at T = 1, 4, 6 and 8, the loss and accuracy PyTorch computed in
+// runs of that many steps (cases.json; gamma does not touch the forward),
+// to the tolerance of TestAgainstPyTorch.
+func TestCurveAgainstPyTorch(t *testing.T) {
+	cs := loadCases(t)
+	var run *snn.Result
+	checked := map[int]bool{}
+	for _, c := range cs {
+		if c.Ckpt != "vgg16_c10.pth" || c.Data != "c10.bin" || c.T == 0 || c.L != 4 {
+			continue
+		}
+		if run == nil {
+			long := c
+			long.T = 16
+			run = runCaseIn(t, "testdata", long, snn.Options{Curve: true, ForwardOnly: true})
+			if len(run.Curve) != 16 {
+				t.Fatalf("a curve of %d points for T=16", len(run.Curve))
+			}
+		}
+		p := run.Curve[c.T-1]
+		if p.T != c.T || math.Abs(p.Loss-c.Want.Loss)/c.Want.Loss > 1e-4 || p.Accuracy != c.Want.Accuracy {
+			t.Errorf("T=%d: curve point %+v, PyTorch loss %.6f accuracy %g (%s)", c.T, p, c.Want.Loss, c.Want.Accuracy, c.Name)
+		}
+		checked[c.T] = true
+	}
+	if len(checked) < 3 {
+		t.Fatalf("only %d step counts of the fixture VGG16 in cases.json: %v", len(checked), checked)
+	}
+}
+
+// TestCurvePrefix: in float64, each point of a 6-step curve equals the run
+// of that many steps (the first t steps of a run are the t-step run), on a
+// VGG and on the full-width ResNet20, whose residual adds and save layers
+// repeat the input at every step.
+func TestCurvePrefix(t *testing.T) {
+	cs, err := fixture.F64Cases("testdata")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cs {
+		if c.T == 0 {
+			continue
+		}
+		t.Run(c.Name, func(t *testing.T) {
+			long := c
+			long.T = 6
+			curve := runCaseIn(t, "testdata", long, snn.Options{Curve: true, ForwardOnly: true, F64: true}).Curve
+			for _, T := range []int{1, 2, 6} {
+				short := c
+				short.T = T
+				r := runCaseIn(t, "testdata", short, snn.Options{ForwardOnly: true, F64: true})
+				if p := curve[T-1]; math.Abs(p.Loss-r.Loss) > 1e-12*r.Loss || p.Accuracy != r.Accuracy {
+					t.Errorf("T=%d: curve %+v, a %d-step run loss %.15g accuracy %g", T, p, T, r.Loss, r.Accuracy)
+				}
+			}
+		})
+	}
+	if err := (snn.Options{T: 0, L: 4, Gamma: 1, Curve: true}).Check(); err == nil {
+		t.Error("a curve in ANN mode was accepted")
+	}
+}
