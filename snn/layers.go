@@ -423,9 +423,14 @@ func annForward[E kern.Float](l *Layer, th []E, L int, in, out, keep []E, acc *i
 	acc.Spikes += rate
 }
 
-// annBackward: the floor is straight-through and clamp passes its bounds, so
-// dy/dx = [0 <= x/th <= 1] and dy/dth = q/L - [0 <= x/th <= 1]*x/th.
-func annBackward[E kern.Float](l *Layer, th []E, L int, gout, gin, keep []E, acc *ifPaths) {
+// annBackward: the floor is straight-through, so dy/dx = pass and
+// dy/dth = q - pass*x/th, where pass is where the clamp lets the gradient
+// through (bounds included, as PyTorch's clamp). The later QCFS code's IF
+// clamps x/th first: pass = [0 <= x/th <= 1]. The earlier code's MyFloor
+// (myfloor), y = th*clamp(floor(x/th*L + 0.5)/L, 0, 1), clamps after the
+// floor: pass = [0 <= floor(x/th*L + 0.5) <= L], x/th in [-0.5/L, 1 + 0.5/L).
+// Both have the same forward.
+func annBackward[E kern.Float](l *Layer, th []E, L int, myfloor bool, gout, gin, keep []E, acc *ifPaths) {
 	hw := l.In.H * l.In.W
 	fl := E(L)
 	for c := 0; c < l.In.C; c++ {
@@ -440,7 +445,12 @@ func annBackward[E kern.Float](l *Layer, th []E, L int, gout, gin, keep []E, acc
 			z := x / th
 			q := E(math.Floor(float64(min(max(z, 0), 1)*fl+0.5))) / fl
 			gth := go_ * q
-			if z >= 0 && z <= 1 {
+			pass := z >= 0 && z <= 1
+			if myfloor {
+				f := E(math.Floor(float64(z*fl + 0.5)))
+				pass = f >= 0 && f <= fl
+			}
+			if pass {
 				gin[i] = go_
 				gth -= go_ * x / th
 			} else {

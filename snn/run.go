@@ -32,6 +32,11 @@ type Options struct {
 	// checkpoint's by at most one float32 ulp (Net.Nudged): per threshold
 	// the range of the gradient seen and whether its sign held.
 	Spread int
+	// Quantiser is ANN mode's (T = 0) activation: "" or "if", the later
+	// QCFS code's IF (clamp, then floor); "myfloor", the earlier code's
+	// MyFloor (floor, then clamp), whose gradient passes for x/thresh in
+	// [-0.5/L, 1 + 0.5/L). The forwards are the same.
+	Quantiser string
 }
 
 // Progress says where a run is.
@@ -110,6 +115,10 @@ func (o Options) Check() error {
 		return fmt.Errorf("gamma is %g: the surrogate width must be positive", o.Gamma)
 	case o.Spread < 0 || o.Spread > 64:
 		return fmt.Errorf("spread is %d: the nudged runs must number 0 to 64", o.Spread)
+	case o.Quantiser != "" && o.Quantiser != "if" && o.Quantiser != "myfloor":
+		return fmt.Errorf("quantiser %q: want if or myfloor", o.Quantiser)
+	case o.Quantiser == "myfloor" && o.T != 0:
+		return fmt.Errorf("quantiser myfloor is ANN mode's activation: it needs T=0 (T is %d)", o.T)
 	}
 	return nil
 }
@@ -654,7 +663,7 @@ func (w *worker[E]) backward(ctx context.Context, g, free []E, r *imageResult, r
 		case "if":
 			j--
 			if w.opt.T == 0 {
-				annBackward(l, w.th[i], w.opt.L, gcur, gnxt, w.keep[i], &r.paths[j])
+				annBackward(l, w.th[i], w.opt.L, w.opt.Quantiser == "myfloor", gcur, gnxt, w.keep[i], &r.paths[j])
 			} else {
 				var gd []E // dL/dd per neuron and step, only for a Detail's layer
 				if w.detail != nil && w.detail.Layer == j {

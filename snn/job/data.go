@@ -48,15 +48,50 @@ var legacyMagic = []byte("\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x
 
 // Decode reads the data files of a run for net: one batch, archive, array or
 // torch.save'd dict, or any number of PNG/JPEG images (resized to the model's
-// input). The format is told by content. member names the batch to read in
-// a release archive ("" the test batch). Errors are one line naming the file.
+// input; a folder of class folders read as torchvision's ImageFolder reads
+// it, see folderTree). The format is told by content. member names the batch
+// to read in a release archive ("" the test batch). Among several files, a
+// .txt file is a labels file (ParseLabels). Errors are one line naming the file.
 func Decode(files []File, net *snn.Net, member string) (*Decoded, error) {
+	return DecodeLabels(files, net, member, nil)
+}
+
+// DecodeLabels is Decode with the images' labels from a labels file
+// (-labels FILE) when labels is not nil.
+func DecodeLabels(files []File, net *snn.Net, member string, labels Labels) (*Decoded, error) {
 	if len(files) == 0 {
 		return nil, errors.New("no data file")
 	}
 	classes, in := net.Arch.Classes, net.Arch.Input
 	if len(files) > 1 {
-		return images(files, classes, in)
+		var imgs []File
+		for _, f := range files {
+			if !isLabelsFile(f.Name) {
+				imgs = append(imgs, f)
+				continue
+			}
+			b, err := readAll(f)
+			if err != nil {
+				return nil, err
+			}
+			if labels != nil {
+				return nil, fmt.Errorf("%s: a second labels file", f.Name)
+			}
+			if labels, err = ParseLabels(f.Name, b, classes); err != nil {
+				return nil, err
+			}
+		}
+		if len(imgs) == 0 {
+			return nil, errors.New("a labels file and no images")
+		}
+		return images(imgs, classes, in, labels)
+	}
+	if labels != nil {
+		// One image file: its labels come from the labels file too.
+		if f := files[0]; picture.Format(f.Data) != "" || f.Data == nil && isImageName(f.Name) {
+			return images(files, classes, in, labels)
+		}
+		return nil, fmt.Errorf("%s: a labels file names PNG/JPEG images or their folders; this is not one", files[0].Name)
 	}
 	f := files[0]
 	var head []byte
@@ -110,7 +145,7 @@ func decodeBytes(name string, b []byte, classes int, in [3]int) (*Decoded, error
 	ext := strings.ToLower(path.Ext(name))
 	switch {
 	case picture.Format(b) != "":
-		return images([]File{{Name: name, Data: b}}, classes, in)
+		return images([]File{{Name: name, Data: b}}, classes, in, nil)
 	case bytes.HasPrefix(b, []byte(npy.Magic)):
 		a, err := npy.Decode(b)
 		if err != nil {
@@ -159,22 +194,43 @@ func isTorchZip(b []byte) bool {
 	return false
 }
 
+// ImageNetResize is the short side images are resized to, before the
+// centre crop, for a 224x224 model: torchvision's ImageNet evaluation
+// transform, Resize(256) then CenterCrop(224).
+const ImageNetResize = 256
+
 // images decodes PNG/JPEG files, each resized and centre-cropped to the
-// model's input, labelled from its name.
-func images(files []File, classes int, in [3]int) (*Decoded, error) {
+// model's input, labelled from its name, its class folder in an ImageFolder
+// tree (folderTree), or labels when not nil.
+func images(files []File, classes int, in [3]int, labels Labels) (*Decoded, error) {
 	c, h, w := in[0], in[1], in[2]
 	if c != 3 {
 		return nil, fmt.Errorf("the model takes %d channels: PNG/JPEG images give 3", c)
 	}
+	short := 0 // the short side before the crop; 0: the input's (Fit)
+	how := fmt.Sprintf("resized (bilinear) and centre-cropped to %dx%d", w, h)
+	if w == 224 && h == 224 {
+		short = ImageNetResize
+		how = fmt.Sprintf("short side resized to %d (bilinear), centre-cropped to 224x224", short)
+	}
 	d := &Decoded{N: len(files), C: 3, H: h, W: w, Pixels: make([]uint8, 0, len(files)*3*h*w),
-		Format: fmt.Sprintf("PNG/JPEG, resized (bilinear) and centre-cropped to %dx%d", w, h)}
-	for _, f := range files {
-		b := f.Data
-		if b == nil && f.R != nil {
-			var err error
-			if b, err = io.ReadAll(f.R); err != nil {
-				return nil, fmt.Errorf("%s: %v", f.Name, err)
-			}
+		Format: "PNG/JPEG, " + how}
+	var tree []int
+	if ordered, ls, names, ok := folderTree(files, classes); ok {
+		if len(names) > classes && labels == nil {
+			return nil, fmt.Errorf("%s: %d class folders (ImageFolder's labels, in sorted order: 0 %s .. %d %s), but the model has %d classes: give a labels file",
+				strings.SplitN(files[0].Name, "/", 2)[0], len(names), names[0], len(names)-1, names[len(names)-1], classes)
+		}
+		files, tree = ordered, ls
+		d.Format = fmt.Sprintf("image folder of %d class folders (ImageFolder: labels by sorted folder name), PNG/JPEG, %s", len(names), how)
+	}
+	if labels != nil {
+		d.Format += ", labels from the labels file"
+	}
+	for i, f := range files {
+		b, err := readAll(f)
+		if err != nil {
+			return nil, err
 		}
 		if picture.Format(b) == "" {
 			if len(files) > 1 {
@@ -189,8 +245,25 @@ func images(files []File, classes int, in [3]int) (*Decoded, error) {
 			}
 			return nil, err
 		}
-		d.Pixels = append(d.Pixels, picture.Fit(px, iw, ih, w, h)...)
-		d.Labels = append(d.Labels, picture.Label(f.Name, classes))
+		if short > 0 && (iw != w || ih != h) {
+			// An image already of the input's size is taken as cropped.
+			px = picture.ShortSide(px, iw, ih, short, w, h)
+		} else {
+			px = picture.Fit(px, iw, ih, w, h)
+		}
+		d.Pixels = append(d.Pixels, px...)
+		label := picture.Label(f.Name, classes)
+		if tree != nil {
+			label = tree[i]
+		}
+		if labels != nil {
+			k, ok := labelFrom(labels, f.Name)
+			if !ok {
+				return nil, fmt.Errorf("%s: neither its folder nor its name is in the labels file", f.Name)
+			}
+			label = k
+		}
+		d.Labels = append(d.Labels, label)
 		d.Names = append(d.Names, f.Name)
 	}
 	return d, nil
@@ -396,4 +469,25 @@ func fromImages(what string, shape []int, data []byte, floats func() ([]float32,
 		return nil, want()
 	}
 	return d, nil
+}
+
+// readAll is a file's bytes: Data, or R read to its end.
+func readAll(f File) ([]byte, error) {
+	if f.Data != nil || f.R == nil {
+		return f.Data, nil
+	}
+	b, err := io.ReadAll(f.R)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", f.Name, err)
+	}
+	return b, nil
+}
+
+// isImageName says whether a file's name ends as a PNG or JPEG file's does.
+func isImageName(name string) bool {
+	switch strings.ToLower(path.Ext(name)) {
+	case ".png", ".jpg", ".jpeg":
+		return true
+	}
+	return false
 }

@@ -130,6 +130,27 @@ func Fit(pix []uint8, w, h, outW, outH int) []uint8 {
 	} else {
 		nw = max(outW, int(float64(w)*sh))
 	}
+	return resizeCrop(pix, w, h, nw, nh, outW, outH)
+}
+
+// ShortSide is torchvision's Resize(short) then CenterCrop((outH, outW)) on
+// RGB planes of w x h: the short side to short, the long side to
+// int(short * long / short_side), then the centre outW x outH (short must
+// be at least both; transforms.Resize(256), CenterCrop(224) is ImageNet's
+// evaluation transform).
+func ShortSide(pix []uint8, w, h, short, outW, outH int) []uint8 {
+	nw, nh := short, short
+	if w <= h {
+		nh = int(float64(short) * float64(h) / float64(w))
+	} else {
+		nw = int(float64(short) * float64(w) / float64(h))
+	}
+	return resizeCrop(pix, w, h, max(nw, outW), max(nh, outH), outW, outH)
+}
+
+// resizeCrop resizes w x h planes to nw x nh with PIL's bilinear filter and
+// keeps the centre outW x outH (computing only those outputs).
+func resizeCrop(pix []uint8, w, h, nw, nh, outW, outH int) []uint8 {
 	// torchvision's CenterCrop: int(round((size - crop) / 2.0)), Python's round.
 	left := int(math.RoundToEven(float64(nw-outW) / 2))
 	top := int(math.RoundToEven(float64(nh-outH) / 2))

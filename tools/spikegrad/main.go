@@ -58,6 +58,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 	indices := fs.String("indices", "", "use these images, e.g. `3,7,10-12`")
 	shardFlag := fs.String("shard", "", "run only part `i/n` of the chosen images (i from 0; default: the Slurm array task's); join the parts' -json with spikegrad merge")
 	member := fs.String("member", "", "batch to read from a CIFAR release .tar.gz, e.g. `data_batch_3` (default: the test batch)")
+	labelsFile := fs.String("labels", "", "labels `file`: \"name index\" a line, for class folders (or image files) not in class order")
+	quantiser := fs.String("quantiser", "if", "ANN mode's (-T 0) activation: if (the later QCFS code's IF) or myfloor (the earlier code's MyFloor)")
 	T := fs.Int("T", 8, "time steps (0: ANN mode)")
 	L := fs.Int("L", 4, "quantisation levels")
 	gamma := fs.Float64("gamma", 1.0, "surrogate gradient width")
@@ -79,7 +81,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if *lang != "en" && *lang != "zh" {
 		return fmt.Errorf("-lang %q: want en or zh", *lang)
 	}
-	opt := snn.Options{T: *T, L: *L, Gamma: *gamma, F64: *f64, Spread: *spread}
+	opt := snn.Options{T: *T, L: *L, Gamma: *gamma, F64: *f64, Spread: *spread, Quantiser: *quantiser}
 	if err := opt.Check(); err != nil {
 		return err
 	}
@@ -147,7 +149,17 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if *printArch {
 		return writeArch(stdout, net.Arch)
 	}
-	d, err := job.Decode(files, net, *member)
+	var labelMap job.Labels
+	if *labelsFile != "" {
+		b, err := os.ReadFile(*labelsFile)
+		if err != nil {
+			return fileError(*labelsFile, err)
+		}
+		if labelMap, err = job.ParseLabels(*labelsFile, b, net.Arch.Classes); err != nil {
+			return err
+		}
+	}
+	d, err := job.DecodeLabels(files, net, *member, labelMap)
 	if err != nil {
 		return err
 	}
