@@ -72,3 +72,30 @@ func TestSIMDGemm(t *testing.T) {
 // backward (BenchmarkMatmulL1 and BenchmarkMatmul64L1 are layer 1's).
 func BenchmarkMatmulL4(b *testing.B)   { benchGemm(b, 4608, 128, 512, "matmul") }
 func BenchmarkMatmul64L4(b *testing.B) { benchGemm(b, 4608, 128, 512, "matmul64") }
+
+// benchSparseConv times SparseConv at a VGG16 layer's shape (cin channels
+// of h x h in, C out, 3x3, T=8) with one input in 7 nonzero, in E.
+func benchSparseConv[E Float](b *testing.B, cin, h, C int) {
+	const T = 8
+	in, wt, acc := make([]E, cin*T*h*h), make([]E, cin*9*C), make([]E, T*h*h*C)
+	for i := range in {
+		if i%7 == 0 {
+			in[i] = 0.5
+		}
+	}
+	for i := range wt {
+		wt[i] = E(i%13) - 6
+	}
+	for range b.N {
+		if !SparseConv(in, wt, acc, cin, T, h, h, h, h, C, 3, 1, 1) {
+			b.Fatal("the module does not take it")
+		}
+	}
+}
+
+// The sparse forward in float32 (sconv) and float64 (sconv64) at VGG16's
+// layers 2 (128 channels of 16x16) and 4 (512 of 4x4).
+func BenchmarkSparseConvL2(b *testing.B)   { benchSparseConv[float32](b, 128, 16, 128) }
+func BenchmarkSparseConv64L2(b *testing.B) { benchSparseConv[float64](b, 128, 16, 128) }
+func BenchmarkSparseConvL4(b *testing.B)   { benchSparseConv[float32](b, 512, 4, 512) }
+func BenchmarkSparseConv64L4(b *testing.B) { benchSparseConv[float64](b, 512, 4, 512) }
