@@ -94,6 +94,9 @@ type settings struct {
 	// Spread adds that many nudged-weight runs (snn.Options.Spread).
 	Precision string `json:"precision"`
 	Spread    int    `json:"spread"`
+	// Quantiser is ANN mode's activation: "if" (the default) or "myfloor"
+	// (snn.Options.Quantiser).
+	Quantiser string `json:"quantiser"`
 	// The teaching views' own.
 	Thresh   [][]float64 `json:"thresh"`
 	Detail   *snn.Detail `json:"detail"`
@@ -361,7 +364,7 @@ func choose(set string, s *settings) (snn.Options, *job.Decoded, []int, error) {
 	if s.Precision != "" && s.Precision != "float32" && s.Precision != "float64" {
 		return snn.Options{}, nil, nil, fmt.Errorf("precision %q: want float32 or float64", s.Precision)
 	}
-	opt := snn.Options{T: s.T, L: s.L, Gamma: s.Gamma, F64: s.Precision == "float64", Spread: s.Spread}
+	opt := snn.Options{T: s.T, L: s.L, Gamma: s.Gamma, F64: s.Precision == "float64", Spread: s.Spread, Quantiser: s.Quantiser}
 	if err := opt.Check(); err != nil {
 		return snn.Options{}, nil, nil, err
 	}
