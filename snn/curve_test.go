@@ -70,3 +70,30 @@ func TestCurvePrefix(t *testing.T) {
 		t.Error("a curve in ANN mode was accepted")
 	}
 }
+
+// TestCurveMerge: Merge weighs each part's curve by its images, as it does
+// the loss: parts of the first 3 and of all 8 images give (3a + 8b)/11 at
+// every T (in float64, to rounding), and the accuracies join by counts.
+func TestCurveMerge(t *testing.T) {
+	c, err := fixture.Find("testdata", "c10_T8_g1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt := snn.Options{Curve: true, ForwardOnly: true, F64: true}
+	whole := runCaseIn(t, "testdata", *c, opt)
+	first := *c
+	first.N = 3
+	a := runCaseIn(t, "testdata", first, opt)
+	m, err := snn.Merge([]*snn.Result{a, whole})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := float64(3 + c.N)
+	for k, p := range m.Curve {
+		want := (3*a.Curve[k].Loss + float64(c.N)*whole.Curve[k].Loss) / n
+		acc := (3*a.Curve[k].Accuracy + float64(c.N)*whole.Curve[k].Accuracy) / n
+		if math.Abs(p.Loss-want) > 1e-12*want || math.Abs(p.Accuracy-acc) > 1e-12 || p.T != k+1 {
+			t.Errorf("T=%d: merged %+v, want loss %.15g accuracy %g", p.T, p, want, acc)
+		}
+	}
+}

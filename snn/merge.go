@@ -50,6 +50,24 @@ func Merge(parts []*Result) (*Result, error) {
 	if r.Labeled > 0 {
 		r.Accuracy = float64(r.Correct) / float64(r.Labeled)
 	}
+	if first.Curve != nil {
+		// Each point as the loss and accuracy above: sums and counts.
+		r.Curve = make([]CurvePoint, len(first.Curve))
+		for t := range r.Curve {
+			right := 0.0
+			for i, p := range parts {
+				if len(p.Curve) != len(first.Curve) {
+					return nil, fmt.Errorf("merge: part %d has a curve of %d points, part 0 of %d", i, len(p.Curve), len(first.Curve))
+				}
+				r.Curve[t].Loss += p.Curve[t].Loss * float64(p.N)
+				right += math.Round(p.Curve[t].Accuracy * float64(p.N-p.Unlabeled))
+			}
+			r.Curve[t].T, r.Curve[t].Loss = first.Curve[t].T, r.Curve[t].Loss/N
+			if r.Labeled > 0 {
+				r.Curve[t].Accuracy = right / float64(r.Labeled)
+			}
+		}
+	}
 	for j, fl := range first.Layers {
 		l := LayerResult{Name: fl.Name, Thresh: fl.Thresh}
 		if fl.GradPaths != nil {

@@ -37,6 +37,18 @@ type Options struct {
 	// MyFloor (floor, then clamp), whose gradient passes for x/thresh in
 	// [-0.5/L, 1 + 0.5/L). The forwards are the same.
 	Quantiser string
+	// Curve (SNN mode) adds the loss and accuracy of the output averaged
+	// over the first t steps, for every t up to T: the conversion curve. A
+	// neuron's state at step t depends on steps up to t only, so the first
+	// t steps of a T-step run are the t-step run.
+	Curve bool
+}
+
+// CurvePoint is the loss and accuracy after the first T steps.
+type CurvePoint struct {
+	T        int     `json:"T"`
+	Loss     float64 `json:"loss"`
+	Accuracy float64 `json:"accuracy"`
 }
 
 // Progress says where a run is.
@@ -67,6 +79,8 @@ type Result struct {
 	// SpreadRuns counts the runs behind each layer's GradMin, GradMax and
 	// SignStable: the checkpoint's and Options.Spread nudged ones.
 	SpreadRuns int `json:"spread_runs,omitempty"`
+	// Curve answers Options.Curve: one point per T from 1.
+	Curve []CurvePoint `json:"curve,omitempty"`
 	// Labeled counts the images with a label (N - Unlabeled) and Correct
 	// those of them the network classes right: what an exact join of
 	// parts' accuracies needs (Merge, spikegrad merge).
@@ -115,6 +129,8 @@ func (o Options) Check() error {
 		return fmt.Errorf("gamma is %g: the surrogate width must be positive", o.Gamma)
 	case o.Spread < 0 || o.Spread > 64:
 		return fmt.Errorf("spread is %d: the nudged runs must number 0 to 64", o.Spread)
+	case o.Curve && o.T < 1:
+		return fmt.Errorf("the conversion curve needs SNN mode (T of 1 or more), not T=%d", o.T)
 	case o.Quantiser != "" && o.Quantiser != "if" && o.Quantiser != "myfloor":
 		return fmt.Errorf("quantiser %q: want if or myfloor", o.Quantiser)
 	case o.Quantiser == "myfloor" && o.T != 0:
@@ -132,6 +148,10 @@ type imageResult struct {
 	correct bool
 	labeled bool
 	detail  *imageDetail // with Options.Detail
+	// With Options.Curve, per step count t (from 1): the loss of the output
+	// averaged over t steps, and whether its class was the label.
+	curveLoss    []float64
+	curveCorrect []bool
 }
 
 // Run computes loss, accuracy and dL/dthresh for every IF layer over a batch
@@ -361,6 +381,22 @@ func (n *Net) sum(rs []imageResult, opt Options) *Result {
 		}
 		lr.FiringRate = tot.Spikes / float64(steps*l.In.Size()*N)
 		r.Layers = append(r.Layers, lr)
+	}
+	if opt.Curve {
+		r.Curve = make([]CurvePoint, opt.T)
+		for t := range r.Curve {
+			correct := 0
+			for _, ir := range rs {
+				r.Curve[t].Loss += ir.curveLoss[t]
+				if ir.curveCorrect[t] {
+					correct++
+				}
+			}
+			r.Curve[t].T, r.Curve[t].Loss = t+1, r.Curve[t].Loss/float64(N)
+			if N > r.Unlabeled {
+				r.Curve[t].Accuracy = float64(correct) / float64(N-r.Unlabeled)
+			}
+		}
 	}
 	if opt.Detail != nil && opt.T > 0 && !opt.ForwardOnly {
 		r.Detail = n.sumDetail(rs, opt)
@@ -598,6 +634,19 @@ func (w *worker[E]) loss(logits, g []E, label, N int, r *imageResult) []E {
 	n, T := w.net, w.steps
 	classes := n.Layers[len(n.Layers)-1].Out.C
 	z := make([]float64, classes)
+	if w.opt.Curve {
+		// The running sums give every shorter run's averaged output.
+		r.curveLoss, r.curveCorrect = make([]float64, T), make([]bool, T)
+		avg := make([]float64, classes)
+		for t := range T {
+			for k := range z {
+				z[k] += float64(logits[k*T+t])
+				avg[k] = z[k] / float64(t+1)
+			}
+			loss, pred, _, _ := crossEntropy(avg, label)
+			r.curveLoss[t], r.curveCorrect[t] = loss, label >= 0 && pred == label
+		}
+	}
 	for k := range z {
 		var s float64
 		for s2 := 0; s2 < T; s2++ {
@@ -605,22 +654,13 @@ func (w *worker[E]) loss(logits, g []E, label, N int, r *imageResult) []E {
 		}
 		z[k] = s / float64(T)
 	}
-	zmax, arg := math.Inf(-1), 0
-	for k, v := range z {
-		if v > zmax {
-			zmax, arg = v, k
-		}
-	}
-	var se float64
-	for _, v := range z {
-		se += math.Exp(v - zmax)
-	}
+	loss, arg, zmax, se := crossEntropy(z, label)
 	r.pred = arg
 	r.labeled = label >= 0
 	if !r.labeled {
 		label = arg // no label: the loss of the class the network predicts
 	}
-	r.loss = zmax + math.Log(se) - z[label]
+	r.loss = loss
 	r.correct = r.labeled && arg == label
 	for k := range classes {
 		p := math.Exp(z[k]-zmax) / se
@@ -632,6 +672,25 @@ func (w *worker[E]) loss(logits, g []E, label, N int, r *imageResult) []E {
 		}
 	}
 	return g
+}
+
+// crossEntropy is the cross-entropy of logits z for label (-1: the class
+// the network predicts, arg), with the largest logit and the softmax's sum
+// of exp(z - zmax), which the gradient reuses.
+func crossEntropy(z []float64, label int) (loss float64, arg int, zmax, se float64) {
+	zmax = math.Inf(-1)
+	for k, v := range z {
+		if v > zmax {
+			zmax, arg = v, k
+		}
+	}
+	for _, v := range z {
+		se += math.Exp(v - zmax)
+	}
+	if label < 0 {
+		label = arg
+	}
+	return zmax + math.Log(se) - z[label], arg, zmax, se
 }
 
 // backward runs the gradient g of the logits down to the first IF layer:

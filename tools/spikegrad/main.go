@@ -66,6 +66,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	norm := fs.String("norm", "auto", "normalisation: auto|cifar10|cifar100|imagenet|none")
 	f64 := fs.Bool("f64", false, "compute in float64 end to end: the exact gradients, where float32 rounding can flip a spike and a gradient's sign")
 	spread := fs.Int("spread", 0, "also run `K` copies whose weights each differ by at most one float32 ulp, and report per threshold the range of the gradient and whether its sign held")
+	curve := fs.Int("curve", 0, "also give the accuracy and loss of the output averaged over T steps for every T up to `TMAX` (one forward run of TMAX steps: the conversion curve)")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	lang := fs.String("lang", "en", "table and report language: en|zh")
 	htmlOut := fs.String("html", "", "also write a standalone HTML report with the charts to `FILE`")
@@ -219,6 +220,19 @@ func run(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
+	if *curve > 0 {
+		// One forward run to TMAX: its first t steps are the t-step run.
+		copt := opt
+		copt.T, copt.Curve, copt.ForwardOnly, copt.Spread = *curve, true, true, 0
+		if err := copt.Check(); err != nil {
+			return fmt.Errorf("-curve %d: %v", *curve, err)
+		}
+		cr, err := job.RunParts(context.Background(), net, d, dataName, idx, *part, *norm, copt, nil, nil)
+		if err != nil {
+			return err
+		}
+		res.Curve = cr.Curve
+	}
 	if *asJSON {
 		info := runInfo{Checkpoint: ckName, Data: dataName, Member: batch.Member, DataImages: d.N, Norm: batch.Norm.Name, Chosen: len(chosen)}
 		if sh != nil {
@@ -232,6 +246,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		}{res, info, fds})
 	}
 	printTable(stdout, res, ckName, dataName, labels[*lang])
+	printCurve(stdout, res, labels[*lang])
 	if *fd {
 		printFD(stdout, fds, res, *fdStep, fdLabels[*lang])
 	}
@@ -325,7 +340,7 @@ func fileError(name string, err error) error {
 // words are the table's labels, in the researchers' own terms.
 type words struct {
 	model, data, loss, acc, title, layer, shape, params, thresh, grad, norm, mean, paths, found, T, L, gamma, n string
-	precision, spread, rangeOf, held, flipped, near                                                             string
+	precision, spread, rangeOf, held, flipped, near, curve                                                      string
 }
 
 var labels = map[string]words{
@@ -333,12 +348,14 @@ var labels = map[string]words{
 		"shape", "parameters", "threshold", "gradient", "gradient norm", "gradient mean",
 		"paths (crossing / amplitude / reset / init)", "%d IF layer thresholds found", "time steps (T)", "quantisation levels (L)", "gamma", "images",
 		"precision", "sign robustness: the checkpoint and %d copies whose weights differ by at most one float32 ulp",
-		"gradient range", "sign held in every run", "SIGN NOT ROBUST: it changed between runs", "neuron-steps within float32 rounding of the threshold"},
+		"gradient range", "sign held in every run", "SIGN NOT ROBUST: it changed between runs", "neuron-steps within float32 rounding of the threshold",
+		"accuracy and loss of the output averaged over the first T steps (one forward run)"},
 	"zh": {"模型", "数据", "损失", "准确率", "IF层阈值参数和梯度信息", "IF层阈值",
 		"形状", "参数数量", "阈值", "梯度值", "梯度范数", "梯度均值",
 		"梯度路径 (穿越 / 幅值 / 重置 / 初始)", "总共找到 %d 个IF层阈值参数", "时间步数(T)", "量化级别(L)", "gamma参数", "图像数",
 		"精度", "符号稳健性: 原检查点及 %d 个权重各相差不超过一个 float32 ulp 的副本",
-		"梯度范围", "每次运行符号均不变", "符号不稳健: 各次运行符号不同", "距阈值在 float32 舍入以内的神经元步数"},
+		"梯度范围", "每次运行符号均不变", "符号不稳健: 各次运行符号不同", "距阈值在 float32 舍入以内的神经元步数",
+		"前 T 个时间步平均输出的准确率和损失 (一次前向运行)"},
 }
 
 // printTable mirrors the printout of the researchers' own PyTorch script.
@@ -377,6 +394,21 @@ func printTable(w io.Writer, r *snn.Result, ckpt, data string, l words) {
 	}
 	fmt.Fprintf(w, l.found+"\n", len(r.Layers))
 	fmt.Fprintln(w, rule)
+}
+
+// printCurve prints the conversion curve, the run's own T marked.
+func printCurve(w io.Writer, r *snn.Result, l words) {
+	if len(r.Curve) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "%s\n%6s %10s %10s\n", l.curve, "T", l.acc, l.loss)
+	for _, p := range r.Curve {
+		mark := ""
+		if p.T == r.T {
+			mark = " <"
+		}
+		fmt.Fprintf(w, "%6d %10.4f %10.6f%s\n", p.T, p.Accuracy, p.Loss, mark)
+	}
 }
 
 func mode(T int) string {
