@@ -15,6 +15,8 @@ import (
 	"github.com/spikegrad/spikegrad/snn"
 )
 
+func ptr[T any](v T) *T { return &v }
+
 // buildCLI builds the native CLI once for a test.
 func buildCLI(t *testing.T, root string) string {
 	t.Helper()
@@ -209,6 +211,29 @@ func TestFiles(t *testing.T) {
 	got = clickRun(t, ctx, 3*time.Minute)
 	compare(t, "after a batch that did not fit", "the CLI", got, cliRun("vgg16_c10.pth", "c10.bin", 32))
 	checkNames(t, "after a batch that did not fit", readShown(t, p), "vgg16_c10.pth", "c10.bin")
+
+	// 6. A file chosen during a run waits for it and is then taken: the
+	// results, of the file before, are marked stale.
+	runs = evaluate[int](t, ctx, `window.spikegrad.runs`)
+	loads := evaluate[int](t, ctx, `window.spikegrad.loads`)
+	if err := chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS("#run")),
+		chromedp.SetUploadFiles(chromedp.CSS("#data-file"), []string{in("c10_test_batch")}),
+	); err != nil {
+		t.Fatal(err)
+	}
+	// The load follows the run at once: its end is the state to wait for.
+	if state := waitCount(t, ctx, "loads", loads, 3*time.Minute); state != "ready" {
+		t.Errorf("a data file chosen during a run: state %q after its load", state)
+	}
+	if n := evaluate[int](t, ctx, `window.spikegrad.runs`); n != runs+1 {
+		t.Fatalf("a data file chosen during a run: %d runs ended, want 1", n-runs)
+	}
+	got = ptr(evaluate[snn.Result](t, ctx, `window.spikegrad.lastResult`))
+	compare(t, "the run a file was chosen during", "the CLI", got, cliRun("vgg16_c10.pth", "c10.bin", 32))
+	if s := readShown(t, p); s.DataName != "c10_test_batch" || s.LastRunData != "c10.bin" || s.Stale != "true" {
+		t.Errorf("a data file chosen during a run: the panel shows %q, the run was on %q, stale %q; want c10_test_batch, c10.bin, true", s.DataName, s.LastRunData, s.Stale)
+	}
 	p.check(t)
 }
 
