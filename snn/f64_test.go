@@ -1,6 +1,7 @@
 package snn_test
 
 import (
+	"cmp"
 	"math"
 	"os"
 	"path/filepath"
@@ -16,26 +17,19 @@ import (
 // within 1e-9 of the largest |grad|, the loss within 1e-12 relative.
 // SPIKEGRAD_BENCH (make bench's cache) adds the full-width VGG16 and ResNet18.
 func TestFloat64AgainstPyTorch(t *testing.T) {
-	for _, dir := range f64Dirs(t) {
-		cs, err := fixture.F64Cases(dir)
-		if err != nil {
-			t.Fatal(err)
+	eachF64Case(t, func(t *testing.T, dir string, c fixture.Case) {
+		got := runCaseIn(t, dir, c, snn.Options{F64: true})
+		if got.Precision != "float64" {
+			t.Fatalf("precision %q", got.Precision)
 		}
-		for _, c := range cs {
-			t.Run(c.Name, func(t *testing.T) {
-				got := runCaseIn(t, dir, c, snn.Options{F64: true})
-				if got.Precision != "float64" {
-					t.Fatalf("precision %q", got.Precision)
-				}
-				compareExact(t, c, got)
-			})
-		}
-	}
+		compareExact(t, c, got)
+	})
 }
 
-// f64Dirs are the folders with an f64_cases.json: testdata, and make
-// bench's cache when SPIKEGRAD_BENCH names it and it holds one.
-func f64Dirs(t *testing.T) []string {
+// eachF64Case runs f as a subtest on every float64 case: those of testdata,
+// and of make bench's cache when SPIKEGRAD_BENCH names it and it holds an
+// f64_cases.json.
+func eachF64Case(t *testing.T, f func(t *testing.T, dir string, c fixture.Case)) {
 	dirs := []string{"testdata"}
 	if d := os.Getenv("SPIKEGRAD_BENCH"); d != "" {
 		if _, err := os.Stat(filepath.Join(d, "f64_cases.json")); err == nil {
@@ -44,7 +38,15 @@ func f64Dirs(t *testing.T) []string {
 			t.Logf("%s has no f64_cases.json: the full-width cases are not run", d)
 		}
 	}
-	return dirs
+	for _, dir := range dirs {
+		cs, err := fixture.F64Cases(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range cs {
+			t.Run(c.Name, func(t *testing.T) { f(t, dir, c) })
+		}
+	}
 }
 
 func compareExact(t *testing.T, c fixture.Case, got *snn.Result) {
@@ -93,59 +95,41 @@ func compareExact(t *testing.T, c fixture.Case, got *snn.Result) {
 // marks every layer whose sign that noise flipped, while every layer it
 // calls stable has the float64 answer's sign.
 func TestFloat32Spread(t *testing.T) {
-	for _, dir := range f64Dirs(t) {
-		cs, err := fixture.F64Cases(dir)
-		if err != nil {
-			t.Fatal(err)
+	eachF64Case(t, func(t *testing.T, dir string, c fixture.Case) {
+		if c.F32Spread == nil {
+			t.Skip("no measured spread")
 		}
-		for _, c := range cs {
-			if c.F32Spread == nil {
-				continue
+		s := c.F32Spread
+		got := runCaseIn(t, dir, c, snn.Options{Spread: 8})
+		worst, scale := fixture.GradGap(got, &c.Want)
+		allowed := max(s.F32.RelGradDev, s.NoMKL.RelGradDev, s.Noise.RelGradDev)
+		t.Logf("float32 %.3g of the largest |grad| from float64 (PyTorch float32 %.3g, mkldnn off %.3g, 1e-7 noise %.3g); loss %.3g off",
+			worst/scale, s.F32.RelGradDev, s.NoMKL.RelGradDev, s.Noise.RelGradDev, math.Abs(got.Loss-c.Want.Loss))
+		// One float32 draw may land outside eight noisy ones; twice
+		// the widest measured spread is what this test allows.
+		if worst > 2*allowed*scale+1e-12 {
+			t.Errorf("float32 lands %.3g of the largest |grad| from float64, more than twice the measured spread %.3g", worst/scale, allowed)
+		}
+		flipped := map[string]bool{}
+		for _, n := range s.Noise.SignFlips {
+			flipped[n] = true
+		}
+		for i, l := range got.Layers {
+			stable := true
+			for _, ok := range l.SignStable {
+				stable = stable && ok
 			}
-			t.Run(c.Name, func(t *testing.T) {
-				s := c.F32Spread
-				got := runCaseIn(t, dir, c, snn.Options{Spread: 8})
-				worst, scale := fixture.GradGap(got, &c.Want)
-				allowed := max(s.F32.RelGradDev, s.NoMKL.RelGradDev, s.Noise.RelGradDev)
-				t.Logf("float32 %.3g of the largest |grad| from float64 (PyTorch float32 %.3g, mkldnn off %.3g, 1e-7 noise %.3g); loss %.3g off",
-					worst/scale, s.F32.RelGradDev, s.NoMKL.RelGradDev, s.Noise.RelGradDev, math.Abs(got.Loss-c.Want.Loss))
-				// One float32 draw may land outside eight noisy ones; twice
-				// the widest measured spread is what this test allows.
-				if worst > 2*allowed*scale+1e-12 {
-					t.Errorf("float32 lands %.3g of the largest |grad| from float64, more than twice the measured spread %.3g", worst/scale, allowed)
+			if flipped[l.Name] && stable {
+				t.Errorf("%s: PyTorch's 1e-7 noise flips its sign, -spread 8 calls it stable (%g .. %g)", l.Name, l.GradMin, l.GradMax)
+			}
+			for k, g := range c.Want.Layers[i].Grad {
+				if l.SignStable[k] && cmp.Compare(g, 0) != cmp.Compare(l.Grad[k], 0) {
+					t.Errorf("%s: -spread 8 calls %g stable, float64 says %g", l.Name, l.Grad[k], g)
 				}
-				flipped := map[string]bool{}
-				for _, n := range s.Noise.SignFlips {
-					flipped[n] = true
-				}
-				for i, l := range got.Layers {
-					stable := true
-					for _, ok := range l.SignStable {
-						stable = stable && ok
-					}
-					if flipped[l.Name] && stable {
-						t.Errorf("%s: PyTorch's 1e-7 noise flips its sign, -spread 8 calls it stable (%g .. %g)", l.Name, l.GradMin, l.GradMax)
-					}
-					for k, g := range c.Want.Layers[i].Grad {
-						if l.SignStable[k] && sign(g) != sign(l.Grad[k]) {
-							t.Errorf("%s: -spread 8 calls %g stable, float64 says %g", l.Name, l.Grad[k], g)
-						}
-					}
-					if s.NearThreshold != nil {
-						t.Logf("%s: near_threshold %d (PyTorch float64 %d), grad %.4g in [%.4g, %.4g]", l.Name, l.NearThreshold, s.NearThreshold[i], l.Grad[0], l.GradMin[0], l.GradMax[0])
-					}
-				}
-			})
+			}
+			if s.NearThreshold != nil {
+				t.Logf("%s: near_threshold %d (PyTorch float64 %d), grad %.4g in [%.4g, %.4g]", l.Name, l.NearThreshold, s.NearThreshold[i], l.Grad[0], l.GradMin[0], l.GradMax[0])
+			}
 		}
-	}
-}
-
-func sign(v float64) int {
-	switch {
-	case v > 0:
-		return 1
-	case v < 0:
-		return -1
-	}
-	return 0
+	})
 }

@@ -1,6 +1,7 @@
 package snn
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -239,21 +240,11 @@ func (l *LayerResult) fillSpread() {
 		for _, g := range l.GradRuns[1:] {
 			l.GradMin[e] = min(l.GradMin[e], g[e])
 			l.GradMax[e] = max(l.GradMax[e], g[e])
-			if sign(g[e]) != sign(first) {
+			if cmp.Compare(g[e], 0) != cmp.Compare(first, 0) {
 				l.SignStable[e] = false
 			}
 		}
 	}
-}
-
-func sign(v float64) int {
-	switch {
-	case v > 0:
-		return 1
-	case v < 0:
-		return -1
-	}
-	return 0
 }
 
 // runImages runs the batch in precision E: each image on its own, workers

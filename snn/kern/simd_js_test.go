@@ -65,7 +65,7 @@ func TestSIMDGemm(t *testing.T) {
 		t.Fatal("no SIMD module")
 	}
 	checkGemm(t, "simdGemm", simdGemm[float32])
-	checkGemm64(t, "simdGemm", simdGemm[float64])
+	checkGemm(t, "simdGemm", simdGemm[float64])
 }
 
 // The SIMD module's products in float32 and float64 at VGG16's layer 4
