@@ -107,5 +107,14 @@ bench: site
 	env -u GOMAXPROCS SPIKEGRAD_BENCH=$(BENCH) GOOS=js GOARCH=wasm PATH="$(GOROOT)/lib/wasm:$$PATH" $(GO) test -count=1 -v -run TestFloat64AgainstPyTorch ./snn > $(BENCH)/f64-wasm.log; \
 		st=$$?; grep -E '^ *(---|ok|FAIL)|float64:' $(BENCH)/f64-wasm.log; exit $$st
 
+# A one-node Slurm from Debian's packages (munge, slurmctld, slurmd on
+# localhost; installed when missing): an array job of 4 shards and a dependent
+# merge job (tools/cluster/shard.sbatch, merge.sbatch), in float32 and
+# float64, each merge checked against one run; with make bench's full-width
+# VGG16 in $(BENCH), 4 shards of it timed against one run. Not in make test.
+.PHONY: cluster-test
+cluster-test:
+	BENCH=$(BENCH) GO=$(GO) bash tools/cluster/cluster-test.sh
+
 clean:
 	rm -rf bin site artifacts
