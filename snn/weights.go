@@ -62,8 +62,17 @@ func fold[E kern.Float](w *weights) params[E] {
 		return p
 	}
 	p.WT = make([]E, len(w.rawT))
-	for i, v := range w.rawT {
-		p.WT[i] = E(float64(v) * scale[i%w.cout])
+	for r := 0; r < len(w.rawT); r += w.cout {
+		dst, src := p.WT[r:r+w.cout], w.rawT[r:r+w.cout]
+		if w.norm == nil {
+			for o, v := range src {
+				dst[o] = E(v)
+			}
+			continue
+		}
+		for o, v := range src {
+			dst[o] = E(float64(v) * scale[o])
+		}
 	}
 	return p
 }
