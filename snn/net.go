@@ -30,9 +30,20 @@ type Layer struct {
 	Thresh  []float32 // if: one value, or one per channel
 	Tap     int       // add: the index of its save layer
 	Sub     []Layer   // add: the shortcut's layers, run on the saved activation
+	after   string    // " (after NAME)" for a layer without a name of its own (Label)
 	// w holds a conv's or linear's parameters and their working copies in
 	// each precision (weights.go); copies of the Layer share it.
 	w *weights
+}
+
+// Label names the layer for progress: its state_dict prefix, or for a
+// layer without parameters (pool, flatten, save, add) its kind after the
+// layer before it, e.g. "avgpool (after layer1.6)".
+func (l *Layer) Label() string {
+	if l.Name != "" {
+		return l.Name
+	}
+	return l.Kind + l.after
 }
 
 // Net is a network ready to run.
@@ -107,6 +118,9 @@ func (b *builder) modules(mods []Module, cur Shape, flat bool, top []Layer) ([]L
 	for i := 0; i < len(mods); i++ {
 		m := mods[i]
 		l := Layer{Kind: m.Kind, Name: m.Key, In: cur}
+		if l.Name == "" {
+			l.after = " (after " + prev() + ")"
+		}
 		var err error
 		switch m.Kind {
 		case "conv":

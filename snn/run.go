@@ -510,7 +510,7 @@ func (w *worker[E]) forward(ctx context.Context, x []float32, r *imageResult, re
 			return nil, nil, err
 		}
 		l := &n.Layers[i]
-		report(l.Name, "forward")
+		report(l.Label(), "forward")
 		if (l.Kind == "if" || l.Kind == "save" || l.Kind == "add") && t < T {
 			hw := l.In.H * l.In.W
 			for c := 0; c < l.In.C; c++ {
@@ -699,7 +699,7 @@ func (w *worker[E]) backward(ctx context.Context, g, free []E, r *imageResult, r
 			return err
 		}
 		l := &n.Layers[i]
-		report(l.Name, "backward")
+		report(l.Label(), "backward")
 		switch l.Kind {
 		case "save":
 			gt := w.gtap[i]
