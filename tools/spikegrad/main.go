@@ -234,7 +234,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		res.Curve = cr.Curve
 	}
 	if *asJSON {
-		info := runInfo{Checkpoint: ckName, Data: dataName, Member: batch.Member, DataImages: d.N, Norm: batch.Norm.Name, Chosen: len(chosen)}
+		info := runInfo{Checkpoint: ckName, Data: dataName, Member: batch.Member, DataImages: d.N, Norm: batch.Norm.Name, Chosen: len(chosen),
+			Quantiser: quantiserName(*quantiser)}
 		if sh != nil {
 			info.CheckpointSHA256, info.ChosenSHA256 = fileSHA256(ckBytes), indicesHash(chosen)
 			info.Shard, info.Indices = sh, formatIndices(idx)

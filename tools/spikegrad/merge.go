@@ -198,6 +198,8 @@ func sameRun(p, q *partFile) error {
 		{"gamma", pr.Gamma, qr.Gamma},
 		{"norm", pi.Norm, qi.Norm},
 		{"precision", pr.Precision, qr.Precision},
+		{"quantiser", quantiserName(pi.Quantiser), quantiserName(qi.Quantiser)},
+		{"curve points (-curve)", len(pr.Curve), len(qr.Curve)},
 		{"spread runs", pr.SpreadRuns, qr.SpreadRuns},
 		{"shard count", pi.Shard.Count, qi.Shard.Count},
 		{"images chosen", fmt.Sprintf("%d (sha256 %.12s...)", pi.Chosen, pi.ChosenSHA256), fmt.Sprintf("%d (sha256 %.12s...)", qi.Chosen, qi.ChosenSHA256)},

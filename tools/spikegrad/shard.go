@@ -126,6 +126,8 @@ type runInfo struct {
 	Member           string `json:"member,omitempty"`
 	DataImages       int    `json:"data_images"` // images in the data file(s)
 	Norm             string `json:"norm"`
+	// Quantiser is ANN mode's activation (-quantiser): if or myfloor.
+	Quantiser string `json:"quantiser"`
 	// Chosen counts the images -n/-offset/-random/-indices chose, before
 	// the split into shards, and ChosenSHA256 fingerprints their list.
 	Chosen       int    `json:"chosen"`
@@ -168,4 +170,12 @@ func pickShard(flagVal string, getenv func(string) string, idx []int, stderr io.
 func fileSHA256(b []byte) string {
 	h := sha256.Sum256(b)
 	return hex.EncodeToString(h[:])
+}
+
+// quantiserName is -quantiser's value as parts compare it ("" is if).
+func quantiserName(q string) string {
+	if q == "" {
+		return "if"
+	}
+	return q
 }

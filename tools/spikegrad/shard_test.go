@@ -222,6 +222,8 @@ func TestMergeRefuses(t *testing.T) {
 		{"L", []string{p[0], part("l.json", "-shard", "1/4", "-L", "8"), p[2], p[3]}, "l.json", "L 8"},
 		{"precision", []string{p[0], p[1], p[2], part("f64.json", "-shard", "3/4", "-f64")}, "f64.json", "precision float64"},
 		{"norm", []string{p[0], p[1], part("norm.json", "-shard", "2/4", "-norm", "none"), p[3]}, "norm.json", "norm none"},
+		{"quantiser", []string{part("ann0.json", "-shard", "0/2", "-T", "0"), part("myfloor.json", "-shard", "1/2", "-T", "0", "-quantiser", "myfloor")}, "myfloor.json", "quantiser myfloor"},
+		{"curve", []string{p[0], p[1], part("curve.json", "-shard", "2/4", "-curve", "8"), p[3]}, "curve.json", "curve points (-curve) 8"},
 		{"checkpoint", []string{p[0], p[1], otherCkpt, p[3]}, "ckpt.json", "checkpoint"},
 		{"images chosen", []string{p[0], p[1], part("n12.json", "-shard", "2/4", "-n", "12"), p[3]}, "n12.json", "images chosen 12"},
 		{"shard count", []string{p[0], part("of2.json", "-shard", "1/2")}, "of2.json", "shard count 2"},
