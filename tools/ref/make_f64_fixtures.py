@@ -25,10 +25,16 @@ sign differs from float64's). near_threshold counts, per layer, the neuron-steps
 float64 run whose |mem - th| is at most one float32 ulp of th (np.spacing(float32(th)));
 min_margin is the smallest |mem - th| / th. In ANN mode the same for the distance of
 the IF input to the nearest place where y or its gradient jumps (th*(k-0.5)/L, 0, th).
+Lists in f32_spread are parallel to its "layers" (the IF layers in network order):
+f32 and f32_nomkldnn also keep their loss and grad; f64_noise keeps per_seed and
+grad_min/grad_max over the unperturbed run and every seed; seconds, the run times.
+The top-level "blas" names the BLAS library the figures were measured with (float32
+Linear layers, float32 convolutions with mkldnn off, every float64 product).
 
 Committed (snn/testdata/f64_cases.json): the full-width ResNet20 for CIFAR-10
 (resnet20_full_c10.pth, written here) at T=8 and T=0 on c10.bin, and the small
-vgg16_c10.pth at T=8 and T=0 on c10.bin. Not committed (DIR/f64_cases.json, DIR
+vgg16_c10.pth (make_fixtures.py's; 1/16 width, so in qcfs.py's classes of the same layout:
+the published classes are full-width only) at T=8 and T=0 on c10.bin. Not committed (DIR/f64_cases.json, DIR
 default ~/.cache/spikegrad-bench, paths relative to DIR): full-width VGG16 CIFAR-10
 (512-4096-4096-10, the thresholds of ../shared/design/user-script-log.txt) at T=8 and
 T=0, full-width ResNet18 CIFAR-100 at T=4 gamma=0.5, 8 images each. Work whose output
@@ -45,9 +51,57 @@ import sys
 import time
 import types
 
-import numpy as np
-import torch
-import torch.nn.functional as F
+
+def use_openblas():
+    """Debian's torch takes its BLAS from the system's libblas.so.3; Debian's default, the
+    reference BLAS, does float64 convolutions (im2col + dgemm) about 7x slower than OpenBLAS
+    (the full-width VGG16 cases take hours). When that is the one installed, run again with
+    OpenBLAS: the system's (libopenblas0-pthread installed but not chosen) or one unpacked
+    from `apt-get download libopenblas0-pthread` into <cache>/openblas (for this process
+    only; the system's choice is left alone). --no-openblas keeps the system's."""
+    if os.environ.get("SPIKEGRAD_F64_BLAS") or "--no-openblas" in sys.argv:
+        return
+    sysblas = os.path.realpath("/usr/lib/x86_64-linux-gnu/libblas.so.3")
+    if not os.path.exists(sysblas) or "/blas/libblas.so" not in sysblas:
+        return  # not the reference BLAS
+    cache = os.path.expanduser("~/.cache/spikegrad-bench")
+    for i, v in enumerate(sys.argv):
+        if v == "--cache" and i + 1 < len(sys.argv):
+            cache = sys.argv[i + 1]
+        elif v.startswith("--cache="):
+            cache = v.split("=", 1)[1]
+    sub = "usr/lib/x86_64-linux-gnu/openblas-pthread"
+    dirs = ["/" + sub, os.path.join(cache, "openblas", sub)]
+    found = [d for d in dirs if os.path.exists(os.path.join(d, "libblas.so.3"))]
+    if not found:
+        import glob
+        import subprocess
+
+        od = os.path.join(cache, "openblas")
+        os.makedirs(od, exist_ok=True)
+        try:
+            subprocess.run(["apt-get", "download", "libopenblas0-pthread"], cwd=od, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            subprocess.run(["dpkg-deb", "-x", sorted(glob.glob(os.path.join(od, "libopenblas0-pthread_*.deb")))[-1], od], check=True)
+        except (OSError, IndexError, subprocess.CalledProcessError) as e:
+            print("make_f64_fixtures: the reference BLAS, and no OpenBLAS (%s): float64 runs will be slow" % e, file=sys.stderr)
+            return
+        found = [d for d in dirs if os.path.exists(os.path.join(d, "libblas.so.3"))]
+        if not found:
+            return
+    env = dict(os.environ, SPIKEGRAD_F64_BLAS=found[0])
+    # torch already runs the per-image products on every core (OpenMP): OpenBLAS's own
+    # threads on top of those only compete with them.
+    env.setdefault("OPENBLAS_NUM_THREADS", "1")
+    env["LD_LIBRARY_PATH"] = found[0] + (":" + env["LD_LIBRARY_PATH"] if env.get("LD_LIBRARY_PATH") else "")
+    os.execve(sys.executable, [sys.executable] + sys.argv, env)
+
+
+if __name__ == "__main__":
+    use_openblas()
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -332,9 +386,16 @@ def load_cases(path):
     return []
 
 
+def blas():
+    """The BLAS library this process runs with (float32 Linear layers and every float64
+    product go through it; the float32 spread figures depend on it)."""
+    libs = sorted({l.split()[-1] for l in open("/proc/self/maps") if re.search(r"lib(open)?blas", l)})
+    return [os.path.basename(l) if l.startswith("/usr/") or l.startswith("/lib") else l.rsplit("/openblas/", 1)[-1] for l in libs]
+
+
 def write_cases(path, cases):
     with open(path + ".tmp", "w") as f:
-        json.dump({"generator": "tools/ref/make_f64_fixtures.py", "torch": torch.__version__, "cases": cases}, f, indent=1)
+        json.dump({"generator": "tools/ref/make_f64_fixtures.py", "torch": torch.__version__, "blas": blas(), "cases": cases}, f, indent=1)
     os.replace(path + ".tmp", path)
 
 
@@ -374,6 +435,7 @@ def main():
     g.add_argument("--committed-only", action="store_true")
     ap.add_argument("--force", action="store_true", help="rebuild checkpoints and recompute cases that exist")
     ap.add_argument("--seeds", type=int, default=8)
+    ap.add_argument("--no-openblas", action="store_true", help="run with the system's BLAS even if it is the reference one")
     a = ap.parse_args()
     torch.set_num_threads(max(1, os.cpu_count() or 1))
     seeds = list(range(1, a.seeds + 1))
