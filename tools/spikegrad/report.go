@@ -52,8 +52,22 @@ var reportTmpl = template.Must(template.New("report").Parse(`<!doctype html>
 <table><tr><th>IF</th><th>thresh</th><th>dL/dthresh</th><th>crossing</th><th>amplitude</th><th>reset</th><th>init</th><th>firing rate</th></tr>
 {{range .R.Layers}}<tr><td>{{.Name}}</td><td>{{printf "%.6g" (index .Thresh 0)}}</td><td>{{printf "%.6g" (index .Grad 0)}}</td>{{if .GradPaths}}<td>{{printf "%.6g" (index .GradPaths.Crossing 0)}}</td><td>{{printf "%.6g" (index .GradPaths.Amplitude 0)}}</td><td>{{printf "%.6g" (index .GradPaths.Reset 0)}}</td><td>{{printf "%.6g" (index .GradPaths.Init 0)}}</td>{{else}}<td></td><td></td><td></td><td></td>{{end}}<td>{{printf "%.4f" .FiringRate}}</td></tr>
 {{end}}</table>
-<script>const opts = {{.Options}};
-for (const k in opts) echarts.init(document.getElementById(k)).setOption(opts[k]);</script>
+<script>// What JSON cannot hold (snn/chart.Extra): the symlog axis's labels in the
+// gradients' own units, the tooltip of a whole layer, a row a layer's height.
+const unlog = (y, c) => { const a = Math.abs(y); const v = a <= 1 ? a * c : c * Math.pow(10, a - 1); return y < 0 ? -v : v; };
+const label = (v) => (v === 0 ? '0' : Math.abs(v) < 1e-3 || Math.abs(v) >= 1e4 ? v.toExponential(0) : String(Number(v.toPrecision(2))));
+const opts = {{.Options}};
+for (const k in opts) {
+  const o = opts[k], x = o.spikegrad || {}, el = document.getElementById(k);
+  delete o.spikegrad;
+  if (x.height) el.style.height = x.height + 'px';
+  if (x.symlog) {
+    const axis = (x.horizontal ? o.xAxis : o.yAxis)[0];
+    axis.axisLabel = Object.assign({}, axis.axisLabel, { formatter: (v) => label(unlog(v, x.symlog)) });
+  }
+  if (x.tips) o.tooltip.formatter = (ps) => x.tips[(Array.isArray(ps) ? ps[0] : ps).dataIndex];
+  echarts.init(el).setOption(o);
+}</script>
 </body></html>
 `))
 
@@ -69,7 +83,7 @@ func writeReport(w io.Writer, r *snn.Result, ckpt, data, lang string, echarts []
 		return err
 	}
 	var keys []string
-	for _, k := range []string{"thresh", "grad", "paths", "rate"} {
+	for _, k := range []string{"thresh", "grad", "paths", "rate", "curve"} {
 		if o[k] != nil {
 			keys = append(keys, k)
 		}
