@@ -14,6 +14,8 @@
 //	run(settingsJSON, onProgress)    -> Promise of JSON {result, pred, labels, pixels, classNames,
 //	                                    indices, names, format, member, unlabelled}
 //	charts(resultJSON, lang)         -> JSON {thresh, grad, paths, rate} (ECharts options)
+//	curve(settingsJSON, onProgress)  -> as run, forward only to settings.curve steps (T_max, default
+//	                                    64) with result.curve: [{T, loss, accuracy}] for every T <= T_max
 //	merge(resultsJSON)               -> JSON result: the runs of consecutive parts of a batch, joined
 //	                                    (the page splits a run across one worker per core: settings
 //	                                    "part" and "parts" make a run take only its share of the
@@ -94,6 +96,10 @@ type settings struct {
 	// Spread adds that many nudged-weight runs (snn.Options.Spread).
 	Precision string `json:"precision"`
 	Spread    int    `json:"spread"`
+	// Curve, when above 0, makes the run a forward-only one of that many
+	// steps with the conversion curve (snn.Options.Curve): what the "curve"
+	// call does with the run's settings.
+	Curve int `json:"curve"`
 	// Quantiser is ANN mode's activation: "if" (the default) or "myfloor"
 	// (snn.Options.Quantiser).
 	Quantiser string `json:"quantiser"`
@@ -140,6 +146,7 @@ func main() {
 		"loadBatch":      js.FuncOf(async(loadBatch)),
 		"run":            js.FuncOf(async(run)),
 		"charts":         js.FuncOf(guard(charts)),
+		"curve":          js.FuncOf(async(curve)),
 		"merge":          js.FuncOf(guard(merge)),
 		"forward":        js.FuncOf(async(teach("forward"))),
 		"detail":         js.FuncOf(async(teach("detail"))),
@@ -365,6 +372,10 @@ func choose(set string, s *settings) (snn.Options, *job.Decoded, []int, error) {
 		return snn.Options{}, nil, nil, fmt.Errorf("precision %q: want float32 or float64", s.Precision)
 	}
 	opt := snn.Options{T: s.T, L: s.L, Gamma: s.Gamma, F64: s.Precision == "float64", Spread: s.Spread, Quantiser: s.Quantiser}
+	if s.Curve > 0 {
+		// One forward run to Curve steps: its first t steps are the t-step run.
+		opt.T, opt.Curve, opt.ForwardOnly, opt.Spread = s.Curve, true, true, 0
+	}
 	if err := opt.Check(); err != nil {
 		return snn.Options{}, nil, nil, err
 	}
@@ -483,6 +494,29 @@ func runJob(set string, progress js.Value) (any, error) {
 		out["classNames"] = cifar.Classes100
 	}
 	return out, nil
+}
+
+// curve is run with settings.curve (T_max, 64 when not given): the
+// conversion curve of the run's images, a call of its own so that the page
+// can end it as it ends the teaching views' work.
+func curve(args []js.Value) (any, error) {
+	set := strArg(args, 0)
+	var c struct {
+		Curve int `json:"curve"`
+	}
+	if err := json.Unmarshal([]byte(set), &c); err == nil && c.Curve <= 0 {
+		var m map[string]any
+		if json.Unmarshal([]byte(set), &m) == nil {
+			m["curve"] = 64
+			b, _ := json.Marshal(m)
+			set = string(b)
+		}
+	}
+	var progress js.Value
+	if len(args) > 1 && args[1].Type() == js.TypeFunction {
+		progress = args[1]
+	}
+	return runJob(set, progress)
 }
 
 // async makes f's answer a Promise: f runs on a goroutine, as a js.Func must
