@@ -420,16 +420,7 @@ func (n *Net) Descend(ctx context.Context, x []float32, labels []int, opt Option
 		if err != nil {
 			return nil, err
 		}
-		p := DescentStep{Thresh: cur.Thresholds(), Loss: r.Loss, Acc: r.Accuracy}
-		for _, l := range r.Layers {
-			var g float64
-			for _, v := range l.Grad {
-				g += v
-			}
-			p.Grad = append(p.Grad, g)
-			p.Rate = append(p.Rate, l.FiringRate)
-		}
-		out = append(out, p)
+		out = append(out, descentStep(cur, r))
 		if k == steps {
 			return out, nil
 		}
@@ -437,4 +428,104 @@ func (n *Net) Descend(ctx context.Context, x []float32, labels []int, opt Option
 			return nil, err
 		}
 	}
+}
+
+// LRTry is one learning rate a line search tried: the loss at the start
+// and after each of its steps, up to the first step that did not lower it.
+type LRTry struct {
+	LR      float64   `json:"lr"`
+	Losses  []float64 `json:"losses"`
+	Lowered bool      `json:"lowered"` // every step lowered the loss
+}
+
+// LRSearch answers LineSearch.
+type LRSearch struct {
+	LR    float64 `json:"lr"`    // the learning rate chosen
+	Found bool    `json:"found"` // its steps each lowered the loss
+	// Steps is the chosen learning rate's descent, as Descend gives it
+	// (the last point without gradients when Found: it is not stepped from).
+	Steps []DescentStep `json:"steps"`
+	Tries []LRTry       `json:"tries"`
+}
+
+// LineSearch looks for a learning rate whose steps gradient-descent steps
+// (Descend) each lower the loss, trying lr0, lr0/√2, lr0/2, ... (tries of
+// them, largest first) and taking the first that does. A try stops at its
+// first step that does not lower the loss, so a failed try costs a run or
+// two. The loss of a spiking network is a step function of its
+// thresholds and the surrogate gradient only its smoothed slope, so a
+// learning rate that lowers the loss once can raise it the step after.
+// When no try lowers it at every step, the chosen one is the try that went
+// furthest (ties: the lowest last loss) and Found is false. base, when
+// given, is the run at n's thresholds (its loss and gradients).
+func (n *Net) LineSearch(ctx context.Context, x []float32, labels []int, opt Options, lr0 float64, steps, tries int, base *Result) (*LRSearch, error) {
+	if steps < 1 || steps > 100 {
+		return nil, fmt.Errorf("steps %d: want 1 to 100", steps)
+	}
+	if !(lr0 > 0) || math.IsInf(lr0, 0) {
+		return nil, fmt.Errorf("learning rate %g: want a positive number", lr0)
+	}
+	if tries < 1 || tries > 40 {
+		return nil, fmt.Errorf("line search of %d tries: want 1 to 40", tries)
+	}
+	opt.Detail, opt.ForwardOnly = nil, false
+	if base == nil {
+		var err error
+		if base, err = n.Run(ctx, x, labels, opt); err != nil {
+			return nil, err
+		}
+	}
+	start := descentStep(n, base)
+	out := &LRSearch{}
+	var best []DescentStep
+	for k := range tries {
+		lr := lr0 * math.Pow(0.5, float64(k)/2)
+		pts := []DescentStep{start}
+		r := base
+		for s := 1; s <= steps; s++ {
+			m, err := n.WithThresholds(StepThresholds(r, lr))
+			if err != nil {
+				return nil, err
+			}
+			o := opt
+			o.ForwardOnly = s == steps // the last point is not stepped from
+			if r, err = m.Run(ctx, x, labels, o); err != nil {
+				return nil, err
+			}
+			pts = append(pts, descentStep(m, r))
+			if r.Loss >= pts[s-1].Loss {
+				break
+			}
+		}
+		try := LRTry{LR: lr, Lowered: len(pts) == steps+1 && pts[steps].Loss < pts[steps-1].Loss}
+		for _, p := range pts {
+			try.Losses = append(try.Losses, p.Loss)
+		}
+		out.Tries = append(out.Tries, try)
+		if try.Lowered {
+			out.LR, out.Found, out.Steps = lr, true, pts
+			return out, nil
+		}
+		if best == nil || len(pts) > len(best) || len(pts) == len(best) && pts[len(pts)-1].Loss < best[len(best)-1].Loss {
+			best, out.LR = pts, lr
+		}
+	}
+	out.Steps = best
+	return out, nil
+}
+
+// descentStep is the point of a descent at m's thresholds, run as r.
+func descentStep(m *Net, r *Result) DescentStep {
+	p := DescentStep{Thresh: m.Thresholds(), Loss: r.Loss, Acc: r.Accuracy}
+	for _, l := range r.Layers {
+		if l.Grad != nil {
+			var g float64
+			for _, v := range l.Grad {
+				g += v
+			}
+			p.Grad = append(p.Grad, g)
+		}
+		p.Rate = append(p.Rate, l.FiringRate)
+	}
+	return p
 }

@@ -301,3 +301,75 @@ func TestDetailPicksNeuron(t *testing.T) {
 		t.Errorf("trace has %d spikes, rate map says %v", spikes, d.Rate[d.Neuron])
 	}
 }
+
+// TestLineSearch: every try's losses are Descend's at that learning rate
+// up to the try's first rise, the tries go down by √2 from lr0, and the
+// chosen learning rate is the first whose steps all lowered the loss (or,
+// when none did, Found is false); in float64 as in float32.
+func TestLineSearch(t *testing.T) {
+	f, net, x, y := loadTeach(t)
+	// f.LR rises at the first step (TestDescendAgainstPyTorch) and so do
+	// the 5 below it; 8*f.LR lowers the loss 3 times.
+	for _, c := range []struct {
+		lr0 float64
+		f64 bool
+	}{{f.LR, false}, {8 * f.LR, false}, {8 * f.LR, true}} {
+		f64, lr0 := c.f64, c.lr0
+		opt := f.opt()
+		opt.F64 = f64
+		const steps, tries = 3, 6
+		s, err := net.LineSearch(context.Background(), x, y, opt, lr0, steps, tries, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, try := range s.Tries {
+			if want := lr0 * math.Pow(0.5, float64(k)/2); relDiff(try.LR, want) > 1e-12 {
+				t.Errorf("try %d: lr %g, want %g", k, try.LR, want)
+			}
+			d, err := net.Descend(context.Background(), x, y, opt, try.LR, steps)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rose := false
+			for i, l := range try.Losses {
+				if relDiff(l, d[i].Loss) > 1e-12 {
+					t.Errorf("try %d (lr %g) step %d: loss %g, Descend %g", k, try.LR, i, l, d[i].Loss)
+				}
+				if i > 0 && l >= try.Losses[i-1] {
+					rose = i < len(try.Losses)-1 // a rise must end the try
+				}
+			}
+			if rose || try.Lowered != (len(try.Losses) == steps+1 && try.Losses[steps] < try.Losses[steps-1] && func() bool {
+				for i := 1; i <= steps; i++ {
+					if try.Losses[i] >= try.Losses[i-1] {
+						return false
+					}
+				}
+				return true
+			}()) {
+				t.Errorf("try %d: losses %v, lowered %v", k, try.Losses, try.Lowered)
+			}
+			if try.Lowered && (k != len(s.Tries)-1 || !s.Found || s.LR != try.LR) {
+				t.Errorf("try %d lowered the loss at every step, but the search chose lr %g (found %v) after %d tries", k, s.LR, s.Found, len(s.Tries))
+			}
+			t.Logf("f64 %v: lr %.4g: %v lowered %v", f64, try.LR, try.Losses, try.Lowered)
+		}
+		if !s.Found && len(s.Tries) != tries {
+			t.Errorf("not found after %d tries, want %d", len(s.Tries), tries)
+		}
+		if !s.Found {
+			furthest := s.Tries[0]
+			for _, try := range s.Tries {
+				if len(try.Losses) > len(furthest.Losses) {
+					furthest = try
+				}
+			}
+			if s.LR != furthest.LR || len(s.Steps) != len(furthest.Losses) {
+				t.Errorf("none lowered the loss at every step: chose lr %g (%d points), want the furthest try, %g", s.LR, len(s.Steps), furthest.LR)
+			}
+		}
+		if len(s.Steps) == 0 || s.Steps[0].Loss != s.Tries[0].Losses[0] {
+			t.Errorf("the chosen descent %v does not start at the run's loss", s.Steps)
+		}
+	}
+}
