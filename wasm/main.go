@@ -37,6 +37,8 @@
 //	                                    (fraction of each layer's mean threshold), .fd_layers,
 //	                                    .base (the run's result, for its gradients; else run)
 //	descend(settingsJSON)            -> Promise of JSON {steps, seconds}; settings.lr, .steps
+//	lineSearch(settingsJSON)         -> Promise of JSON {search, seconds}: snn.LineSearch from
+//	                                    settings.lr, .steps, .tries, .base (as finiteDiff's)
 //
 // Every call answers {"error": "one line"} instead of throwing, and a panic in
 // Go becomes such a line too, so the worker never dies with the engine.
@@ -111,6 +113,7 @@ type settings struct {
 	Base     *snn.Result `json:"base"` // finiteDiff: the run at these settings, for its gradients
 	LR       float64     `json:"lr"`
 	Steps    int         `json:"steps"`
+	Tries    int         `json:"tries"` // lineSearch: learning rates to try
 	// Pixels is how many of the run's images to send back as pixels, for
 	// thumbnails (-1, the default: all); of a part's, counted from the first
 	// image of the whole.
@@ -152,6 +155,7 @@ func main() {
 		"detail":         js.FuncOf(async(teach("detail"))),
 		"finiteDiff":     js.FuncOf(async(teach("finiteDiff"))),
 		"descend":        js.FuncOf(async(teach("descend"))),
+		"lineSearch":     js.FuncOf(async(teach("lineSearch"))),
 	}
 	js.Global().Set("spikegrad", js.ValueOf(api))
 	select {}
@@ -567,6 +571,8 @@ func teach(op string) func(args []js.Value) (any, error) {
 			out["fd"], err = m.FiniteDiff(ctx, b.X, b.Labels, opt, s.FDStep, s.FDLayers, s.Base)
 		case "descend":
 			out["steps"], err = m.Descend(ctx, b.X, b.Labels, opt, s.LR, s.Steps)
+		case "lineSearch":
+			out["search"], err = m.LineSearch(ctx, b.X, b.Labels, opt, s.LR, s.Steps, s.Tries, s.Base)
 		}
 		if err != nil {
 			return nil, err

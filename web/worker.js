@@ -6,14 +6,14 @@
 // The page sends the compiled module first, as {module}, then {id, op, args}
 // with op one of the engine's functions (loadDemo, loadCheckpoint, loadBatch,
 // run, charts, merge, and the teaching views' forward, detail,
-// finiteDiff, descend, which answer Promises as run does). The worker answers
+// finiteDiff, descend, lineSearch, which answer Promises as run does). The worker answers
 // {id, json} with the engine's JSON string, which is {"error": "..."} when the
 // call failed, and sends {progress: [image, images, layer, phase]} while a run
 // goes on. The page handles one call at a time and cancels a run by ending
 // this worker and starting a new one.
 'use strict';
 
-const OPS = ['loadDemo', 'loadCheckpoint', 'loadBatch', 'run', 'charts', 'merge', 'forward', 'detail', 'finiteDiff', 'descend'];
+const OPS = ['loadDemo', 'loadCheckpoint', 'loadBatch', 'run', 'charts', 'merge', 'forward', 'detail', 'finiteDiff', 'descend', 'lineSearch'];
 
 // The engine, once the wasm module runs: the page sends the module it
 // compiled (web/boot.js) as {module} before any call. main() sets
