@@ -390,3 +390,54 @@ func TestShards10000(t *testing.T) {
 	}
 	t.Logf("10,000 images: one run loss %.17g, accuracy %g; 4 shards merged: loss %.17g, worst gap %.2g relative", w.Loss, w.Accuracy, m.Loss, worst)
 }
+
+// TestShardsSpread: with -spread, the shards' runs on nudged weights join
+// too: each run's gradient, its range and whether the sign held are one
+// run's.
+func TestShardsSpread(t *testing.T) {
+	dir := t.TempDir()
+	args := []string{"-ckpt", demoDir + "vgg16_demo.pth", "-data", demoDir + "demo_batch.bin", "-n", "8", "-spread", "2", "-json"}
+	one, _, err := runCLI(args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var files []string
+	for i := range 2 {
+		out, _, err := runCLI(append(args, "-shard", fmt.Sprintf("%d/2", i))...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := filepath.Join(dir, fmt.Sprintf("part%d.json", i))
+		if err := os.WriteFile(f, []byte(out), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, f)
+	}
+	merged, _, err := runCLI(append([]string{"merge", "-json"}, files...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, w := decodeOutput(t, "merge", merged), decodeOutput(t, "one run", one)
+	sameNumbers(t, &m.Result, &w.Result, 1e-12)
+	if m.SpreadRuns != 3 || w.SpreadRuns != 3 {
+		t.Fatalf("spread runs: merged %d, one run %d; want 3", m.SpreadRuns, w.SpreadRuns)
+	}
+	for j, wl := range w.Layers {
+		ml := m.Layers[j]
+		if len(ml.GradRuns) != 3 || fmt.Sprint(ml.SignStable) != fmt.Sprint(wl.SignStable) {
+			t.Fatalf("layer %s: %d runs, sign held %v; one run %v", wl.Name, len(ml.GradRuns), ml.SignStable, wl.SignStable)
+		}
+		for k, g := range wl.GradRuns {
+			for e := range g {
+				if d := math.Abs(ml.GradRuns[k][e] - g[e]); d > 1e-12*math.Abs(g[e]) {
+					t.Errorf("layer %s, run %d: merged %g, one run %g", wl.Name, k, ml.GradRuns[k][e], g[e])
+				}
+			}
+		}
+		for e := range wl.GradMin {
+			if math.Abs(ml.GradMin[e]-wl.GradMin[e]) > 1e-12*math.Abs(wl.GradMin[e]) || math.Abs(ml.GradMax[e]-wl.GradMax[e]) > 1e-12*math.Abs(wl.GradMax[e]) {
+				t.Errorf("layer %s: range %g..%g merged, %g..%g one run", wl.Name, ml.GradMin[e], ml.GradMax[e], wl.GradMin[e], wl.GradMax[e])
+			}
+		}
+	}
+}
