@@ -549,6 +549,9 @@ func teach(op string) func(args []js.Value) (any, error) {
 		if err != nil {
 			return nil, err
 		}
+		// The teaching views explain the run of the checkpoint's weights: the
+		// run's settings may carry the sign check's spread, which is not theirs.
+		opt.Spread = 0
 		m := net
 		if s.Thresh != nil {
 			if m, err = net.WithThresholds(s.Thresh); err != nil {

@@ -151,7 +151,7 @@ export class Pool {
   grow(count) {
     while (this.slots.length < count) {
       const i = this.slots.length;
-      const slot = { i, held: { ckpt: null, data: null }, chain: Promise.resolve(), gen: 0, teaching: 0 };
+      const slot = { i, held: { ckpt: null, data: null }, chain: Promise.resolve(), gen: 0, teaching: 0, spread: 0 };
       slot.engine = new Engine((...p) => this.onProgress(i, ...p), () => this.forget(slot));
       this.slots.push(slot);
     }
@@ -170,6 +170,7 @@ export class Pool {
     slot.chain = Promise.resolve();
     slot.gen++; // teaching work queued before is dropped
     slot.teaching = 0;
+    slot.spread = 0;
   }
 
   // note records what an engine says it holds after a load.
@@ -239,6 +240,45 @@ export class Pool {
     return step;
   }
 
+  // spread makes a run call of the sign check's second phase (main.js) on
+  // worker i for files, after what the worker does now; like the teaching
+  // views' calls, a run or a load that comes while it waits or computes
+  // ends it (stopTeaching), and so does stopSpread.
+  spread(i, files, ...args) {
+    const slot = this.slots[i];
+    const gen = slot.gen;
+    slot.spread++;
+    const step = slot.chain.then(async () => {
+      if (gen !== slot.gen) {
+        throw new Cancelled('cancelled');
+      }
+      await this.bring(slot, files);
+      if (gen !== slot.gen) {
+        throw new Cancelled('cancelled');
+      }
+      return slot.engine.call('run', ...args);
+    });
+    const done = () => {
+      if (gen === slot.gen) {
+        slot.spread--;
+      }
+    };
+    step.then(done, done);
+    slot.chain = step.catch(() => {});
+    return step;
+  }
+
+  // stopSpread ends the sign check's calls still going or waiting: their
+  // workers are restarted.
+  stopSpread() {
+    for (const slot of this.slots) {
+      if (slot.spread > 0) {
+        slot.engine.restart();
+        this.forget(slot);
+      }
+    }
+  }
+
   // prepare has the other workers load the files now, while the user goes
   // on choosing, rather than at the next run's click (full VGG16's
   // checkpoint takes a worker about a second). A failure shows at the run.
@@ -253,7 +293,7 @@ export class Pool {
   stopTeaching() {
     let stopped = false;
     for (const slot of this.slots) {
-      if (slot.teaching > 0 || slot.engine.teaching > 0) {
+      if (slot.teaching > 0 || slot.engine.teaching > 0 || slot.spread > 0) {
         slot.engine.restart();
         this.forget(slot);
         stopped = true;

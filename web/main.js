@@ -19,6 +19,7 @@ import * as settingsForm from './settings.js';
 import * as charts from './charts.js';
 import * as table from './table.js';
 import * as teach from './teach.js';
+import * as spread from './spread.js';
 
 // What automation reads.
 const api = {
@@ -26,6 +27,7 @@ const api = {
   lastRun: null, // the last run's whole reply, without the pixels, with the files it ran on
   runs: 0, // runs finished, with a result or an error, or not started
   loads: 0, // files handed to the engine, loaded or refused
+  spreads: 0, // sign checks (a run's spread phase, after its bars) ended: done, failed or cancelled; body data-spread says which
   timings: {}, // ms since navigation start: engineReady, demoRun, demoCharts (options made), demoBars (thresholds and gradients drawn), demoAll (every chart)
   csv: () => table.csv(state.lastRun),
   json: () => (state.lastRun ? table.json(state.lastRun) : ''), // the JSON export's text
@@ -83,7 +85,7 @@ function clearError(sources) {
 
 function updateControls() {
   $('#run').disabled = state.running || state.runQueued;
-  $('#cancel').disabled = !state.running;
+  $('#cancel').disabled = !state.running && !state.spreading;
   document.body.classList.toggle('busy', state.running || state.queued > 0);
   // "Use this description" builds a checkpoint the user chose.
   $('#arch-apply').disabled = !state.lastCheckpointBytes;
@@ -120,7 +122,9 @@ function load(name, f) {
   return enqueue(async () => {
     setState('loading', 'reading', { name });
     try {
-      // The teaching views' work is for files that are about to change.
+      // The teaching views' work and the sign check are for files that are
+      // about to change.
+      stopSpread();
       pool.stopTeaching();
       // Worker 0 holds the page's files before it takes a new one (after a
       // restart it holds none); a data file that does not fit the
@@ -382,6 +386,10 @@ function endDrag() {
 let split = null;
 
 function onProgress(i, image, images, layer, phase) {
+  if (state.spreading && !state.running) {
+    spreadProgress(i, image, images, layer, phase);
+    return;
+  }
   if (!state.running || !split || i >= split.done.length) {
     return;
   }
@@ -416,7 +424,7 @@ async function runAll(settings, held) {
   split = { done: new Array(parts).fill(0), totals: new Array(parts).fill(Math.ceil(settings.n / parts)) };
   try {
     const replies = await Promise.all(Array.from({ length: parts }, (_, part) =>
-      pool.engine(part).call('run', JSON.stringify(Object.assign({}, settings, ids, parts > 1 ? { part, parts } : {}, { pixels: MAX_THUMBS })))));
+      pool.engine(part).call('run', JSON.stringify(Object.assign({}, settings, ids, parts > 1 ? { part, parts } : {}, { pixels: MAX_THUMBS, spread: 0 })))));
     for (const r of replies) {
       if (!r.held || r.held.ckpt !== held.ckpt.id || r.held.data !== held.data.id) {
         throw new Error(t('notStartedWorkers', { message: 'a worker answered for other files' }));
@@ -434,6 +442,7 @@ async function runAll(settings, held) {
       pixels: btoa(outs.map((o) => atob(o.pixels)).join('')),
       seconds: (performance.now() - t0) / 1000,
       workers: outs.length,
+      parts, // the sign check splits its images as this run did
     });
   } finally {
     split = null;
@@ -480,7 +489,8 @@ async function run(settings) {
   const held = files();
   state.running = true;
   updateControls();
-  // A new run ends the teaching views' work still going.
+  // A new run ends the teaching views' work and the sign check still going.
+  stopSpread();
   pool.stopTeaching();
   teach.cancel();
   setState('running', 'progressStart');
@@ -538,6 +548,7 @@ async function run(settings) {
       }
       if (seq === runSeq) {
         teach.fresh(runRec);
+        startSpread(runRec);
       }
     });
   } catch (err) {
@@ -557,6 +568,13 @@ async function run(settings) {
 
 function cancel() {
   if (!state.running) {
+    // After the bars, Cancel ends the sign check.
+    if (stopSpread()) {
+      pool.stopSpread();
+      setState('done', 'spreadCancelled');
+      pool.ensure(0, files()).catch(() => {});
+      pool.prepare(files());
+    }
     return;
   }
   runSeq++;
@@ -569,6 +587,131 @@ function cancel() {
   // The workers take the files again while the user decides.
   pool.ensure(0, files()).catch(() => {});
   pool.prepare(files());
+}
+
+// ---- The sign check (spread.js): a run's spread phase, after its bars ----
+
+let spreadToken = 0; // a sign check's answer counts only while this is its number
+
+// startSpread runs the sign check of runRec, when its settings ask for one,
+// on the workers its bars came from; its result replaces the bars' (the
+// same numbers, with each layer's range and sign_stable) and the charts
+// and table are drawn again.
+function startSpread(runRec) {
+  const K = runRec.settings.spread;
+  if (!(K > 0) || state.lastRun !== runRec || state.running) {
+    return;
+  }
+  const token = ++spreadToken;
+  state.spreading = true;
+  document.body.dataset.spread = 'running';
+  updateControls();
+  const bar = $('#progress');
+  bar.removeAttribute('value');
+  bar.hidden = false;
+  setState('done', 'spreadProgress', { k: 0, K });
+  const live = () => token === spreadToken && state.lastRun === runRec;
+  const end = (how, key, args) => {
+    if (token !== spreadToken) {
+      return;
+    }
+    spreadToken++;
+    state.spreading = false;
+    document.body.dataset.spread = how;
+    bar.hidden = true;
+    updateControls();
+    setState('done', key, args);
+    api.spreads++;
+  };
+  spread.run(pool, runRec, runRec.output.parts || pool.size).then(async (got) => {
+    if (!got || !live()) {
+      return;
+    }
+    if (got.mismatch) {
+      end('mismatch', 'spreadMismatch', { what: got.mismatch });
+      return;
+    }
+    const result = got.result;
+    const resultJSON = JSON.stringify(result);
+    const lang = getLang();
+    const options = await pool.engine(0).call('charts', resultJSON, lang);
+    if (!live()) {
+      return;
+    }
+    runRec.output = Object.assign({}, runRec.output, { result, spread_seconds: got.seconds });
+    runRec.charts = { [lang]: options };
+    api.lastResult = result;
+    api.lastRun = Object.assign({}, api.lastRun, { result, spread_seconds: got.seconds });
+    charts.draw(runRec);
+    table.table(runRec);
+    const other = lang === 'en' ? 'zh' : 'en';
+    pool.engine(0).call('charts', resultJSON, other).then((o) => {
+      runRec.charts[other] = o;
+      if (state.lastRun === runRec && getLang() === other) {
+        charts.draw(runRec);
+      }
+    }, () => {});
+    const out = runRec.output;
+    end('done', 'spreadDone', { seconds: out.seconds.toFixed(1), workers: out.workers, runs: result.spread_runs, spread: got.seconds.toFixed(1) });
+  }).catch((err) => {
+    if (live() && !(err instanceof Cancelled)) {
+      end('error', 'spreadFailed', { message: engineError(err.message) });
+    }
+  });
+}
+
+function spreadProgress(i, image, images, layer, phase) {
+  const p = spread.progress(i, image, images, layer, phase);
+  if (!p) {
+    return;
+  }
+  const bar = $('#progress');
+  bar.hidden = false;
+  bar.max = p.total;
+  bar.value = Math.min(p.total, p.done);
+  setState('done', 'spreadProgress', { k: p.k, K: p.K });
+}
+
+// stopSpread ends the sign check going on, if any (its workers are
+// restarted by the pool's stopTeaching or stopSpread, which the caller
+// calls next), and reports whether there was one.
+function stopSpread() {
+  if (!state.spreading) {
+    return false;
+  }
+  spread.stop();
+  spreadToken++;
+  state.spreading = false;
+  document.body.dataset.spread = 'cancelled';
+  $('#progress').hidden = true;
+  updateControls();
+  api.spreads++;
+  return true;
+}
+
+// ---- The conversion curve (curve.js, charts.drawCurve): after a run ----
+
+let curveNote = null; // what the curve's box says while it has no curve
+
+function startCurve(runRec) {
+  const live = () => state.lastRun === runRec;
+  curveNote = curve.tmax() ? { key: 'curveRunning', args: { tmax: curve.tmax() } } : { key: 'curveOff' };
+  charts.drawCurve(runRec, curveNote);
+  curve.run(pool, runRec, live).then((got) => {
+    if (got && live()) {
+      runRec.curve = got.curve;
+      curveNote = { key: 'curveDone', args: { seconds: got.seconds.toFixed(1), workers: got.workers } };
+      charts.drawCurve(runRec, curveNote);
+      api.lastCurve = got;
+    }
+  }, (err) => {
+    if (live()) {
+      curveNote = { key: 'curveFailed', args: { message: engineError(err.message) } };
+      charts.drawCurve(runRec, curveNote);
+    }
+  }).finally(() => {
+    api.curves++;
+  });
 }
 
 // ---- Results ----

@@ -4,8 +4,11 @@
 import { $ } from './util.js';
 import { t } from './words.js';
 
-// The engine's limits (snn.Options.Check): T 0 to 4096, L 1 to 65536, gamma > 0.
-const LIMITS = { T: [0, 4096], L: [1, 65536] };
+// The engine's limits (snn.Options.Check): T 0 to 4096, L 1 to 65536, gamma > 0;
+// the spread's nudged runs 0 to 64 there, 0 to 16 on the page (each is one
+// more run of the batch).
+const LIMITS = { T: [0, 4096], L: [1, 65536], spread: [0, 16] };
+export const PRECISIONS = ['float32', 'float64'];
 
 // read returns the form's settings, or throws the first problem, in words.
 export function read() {
@@ -36,6 +39,10 @@ export function read() {
     member: $('#opt-member').value.trim(),
     seed: $('#opt-seed').value.trim() === '' ? null : number('#opt-seed', 'optSeed', true),
     indices: $('#opt-indices').value.trim(),
+    // The arithmetic (float64: the exact mode) and the sign-robustness
+    // readout's nudged-weight runs, which come after the bars (main.js).
+    precision: PRECISIONS.includes($('#opt-precision').value) ? $('#opt-precision').value : 'float32',
+    spread: within(number('#opt-spread', 'optSpread', true), 'optSpread', LIMITS.spread),
   };
   if (s.n < 1) {
     throw new Error(t('badMin', { field: t('optN'), lo: 1 }));
@@ -52,7 +59,7 @@ export function read() {
 // key is what makes two runs' settings the same; null when the form does
 // not read.
 export function key(s) {
-  return s ? JSON.stringify([s.n, s.offset, s.T, s.L, s.gamma, s.norm, s.member, s.seed, s.indices]) : null;
+  return s ? JSON.stringify([s.n, s.offset, s.T, s.L, s.gamma, s.norm, s.member, s.seed, s.indices, s.precision, s.spread]) : null;
 }
 
 // current is the form's settings, or null while it does not read.
@@ -68,6 +75,8 @@ export function current() {
 export function bind(changed) {
   $('#opt-T').max = String(LIMITS.T[1]);
   $('#opt-L').max = String(LIMITS.L[1]);
+  $('#opt-spread').min = String(LIMITS.spread[0]);
+  $('#opt-spread').max = String(LIMITS.spread[1]);
   for (const el of document.querySelectorAll('#settings input, #settings select')) {
     el.addEventListener('input', changed);
     el.addEventListener('change', changed);

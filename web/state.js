@@ -14,6 +14,7 @@ export const state = {
   queued: 0, // loads and runs waiting their turn
   running: false, // a run is going on
   runQueued: false, // a run waits for the loads before it
+  spreading: false, // the last run's sign check (its spread runs) goes on after its bars
   lastCheckpointBytes: null, // the last checkpoint chosen, refused or not: a description may still build it
 };
 

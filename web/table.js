@@ -42,12 +42,26 @@ export function summary(run) {
   fewer.textContent = fewer.hidden ? '' : t('fewerImages', { asked, n: result.n, images: out.images, data: fileLabel(run.data), offset: s.seed === null ? s.offset : 0 });
 }
 
+// spreadOf is a layer's sign check (the spread runs, issue 13): the least
+// and greatest of its gradient summed over its thresholds, over the runs,
+// and whether every threshold's sign held (what the CLI's table marks);
+// null without a spread.
+export function spreadOf(l) {
+  if (!l.sign_stable || !l.grad_runs) {
+    return null;
+  }
+  const sums = l.grad_runs.map((g) => sum(g));
+  return { lo: Math.min(...sums), hi: Math.max(...sums), stable: l.sign_stable.every((v) => v) };
+}
+
 // rows are the table's numbers, one per IF layer.
 function rows(result) {
   const withPaths = hasPaths(result);
   return result.layers.map((l) => {
     const g = countedGrad(l, result);
     return {
+      spread: spreadOf(l),
+      near: l.near_threshold || 0,
       name: l.name,
       count: l.thresh.length,
       thresh: mean(l.thresh),
@@ -79,6 +93,10 @@ export function table(run) {
     }
   }
   head.push([t('colRate'), '']);
+  const withSpread = result.spread_runs > 0;
+  if (withSpread) {
+    head.push([t('colSpread'), t('colSpreadTitle')]);
+  }
   const thead = $('#numbers thead');
   thead.textContent = '';
   const tr = thead.insertRow();
@@ -120,19 +138,98 @@ export function table(run) {
       }
     }
     cell(fmt(r.rate), 'num', r.rate);
+    if (withSpread && r.spread) {
+      // A layer whose sign did not hold is marked, with its range.
+      const sp = r.spread;
+      row.dataset.layer = r.name;
+      row.dataset.unstable = String(!sp.stable);
+      row.classList.toggle('unstable', !sp.stable);
+      const td = cell(`${fmt(sp.lo)} … ${fmt(sp.hi)}`, 'num spread' + (sp.stable ? '' : ' unstable'), `${sp.lo} … ${sp.hi}`);
+      const mark = document.createElement('span');
+      mark.className = 'sign-mark';
+      mark.textContent = ' · ' + t(sp.stable ? 'signHeld' : 'signNotRobust');
+      td.appendChild(mark);
+    }
   }
+  spreadNote(result);
 }
 
+// spreadNote says in one line what the sign check's marks mean.
+function spreadNote(result) {
+  const note = $('#spread-note');
+  if (!note) {
+    return;
+  }
+  const runs = result.spread_runs || 0;
+  note.hidden = !(runs > 0);
+  if (note.hidden) {
+    note.textContent = '';
+    return;
+  }
+  const k = result.layers.filter((l) => spreadOf(l) && !spreadOf(l).stable).length;
+  const key = k === 0 ? 'spreadNoteStable' : result.precision === 'float64' ? 'spreadNoteUnstableF64' : 'spreadNoteUnstable';
+  note.textContent = t(key, { k, n: result.layers.length, runs });
+  note.classList.toggle('warn', k > 0);
+}
+
+// context is what a run was (issue 15: the exports carry it): the files,
+// the settings, the images, the precision and the sign check's runs.
+function context(run) {
+  const out = run.output;
+  const result = out.result;
+  const s = run.settings;
+  return {
+    checkpoint: run.ckpt.name,
+    data: run.data.name,
+    member: out.member || s.member || '',
+    n: result.n,
+    T: result.T,
+    L: result.L,
+    gamma: result.gamma,
+    norm: s.norm,
+    precision: result.precision || 'float32',
+    spread_runs: result.spread_runs || 0,
+    seed: s.seed,
+    offset: s.offset,
+    indices: out.indices || [],
+    names: out.names || null,
+  };
+}
+
+// csvField quotes a CSV field that needs it.
+function csvField(v) {
+  const text = String(v);
+  return /[",\n]/.test(text) ? '"' + text.replace(/"/g, '""') + '"' : text;
+}
+
+// csv is the table as CSV after a header block of "# key: value" lines
+// (pandas: read_csv(f, comment='#')). grad_min and grad_max are the range of
+// the layer's gradient (summed over its thresholds) over the sign check's
+// runs, sign_stable whether every threshold's sign held; empty without a
+// sign check.
 export function csv(run) {
   if (!run) {
     return '';
   }
+  const c = context(run);
+  const head = [
+    'spikegrad',
+    `checkpoint: ${c.checkpoint}`,
+    `data: ${c.data}${c.member ? ' (' + c.member + ')' : ''}`,
+    `T: ${c.T}, L: ${c.L}, gamma: ${c.gamma}, norm: ${c.norm}, n: ${c.n}`,
+    `precision: ${c.precision}`,
+    `spread_runs: ${c.spread_runs}`,
+    `images: ${c.names ? c.names.join(' ') : c.indices.join(' ')}`,
+  ];
   const counted = PATHS.filter((p) => paths[p]);
-  const lines = [['layer', 'thresholds', 'threshold_mean', 'grad', 'grad_counted', 'counted_paths', 'descent', 'crossing', 'amplitude', 'reset', 'init', 'firing_rate'].join(',')];
+  const lines = head.map((h) => '# ' + h.replace(/\n/g, ' '));
+  lines.push(['layer', 'thresholds', 'threshold_mean', 'grad', 'grad_counted', 'counted_paths', 'descent', 'crossing', 'amplitude', 'reset', 'init', 'firing_rate',
+    'near_threshold', 'grad_min', 'grad_max', 'sign_stable'].join(','));
   for (const r of rows(run.output.result)) {
     const p = r.paths || ['', '', '', ''];
     const descent = r.descent === 'descentNone' ? 'none' : r.descent;
-    lines.push([r.name, r.count, r.thresh, r.total, r.grad, r.paths ? counted.join('+') : 'all', descent, ...p, r.rate].join(','));
+    const sp = r.spread ? [r.spread.lo, r.spread.hi, r.spread.stable] : ['', '', ''];
+    lines.push([csvField(r.name), r.count, r.thresh, r.total, r.grad, r.paths ? counted.join('+') : 'all', descent, ...p, r.rate, r.near, ...sp].join(','));
   }
   return lines.join('\n') + '\n';
 }
@@ -156,12 +253,28 @@ export function json(run) {
     data: run.data.name,
     files: { ckpt: fileDoc(run.ckpt), data: fileDoc(run.data) },
     settings: run.settings,
+    precision: out.result.precision || 'float32',
+    spread_runs: out.result.spread_runs || 0,
+    // Per layer, as the table and CSV show them: near_threshold, and with a
+    // sign check the range of the layer's gradient and whether its sign
+    // held (result.layers holds them per threshold).
+    layers: out.result.layers.map((l) => {
+      const sp = spreadOf(l);
+      return { name: l.name, near_threshold: l.near_threshold || 0, grad_min: sp ? sp.lo : null, grad_max: sp ? sp.hi : null, sign_stable: sp ? sp.stable : null };
+    }),
+    indices: out.indices || [],
     seconds: out.seconds,
     counted_paths: hasPaths(out.result) ? PATHS.filter((p) => paths[p]) : null,
     result: out.result,
     labels: out.labels,
     pred: out.pred,
   };
+  if (out.names) {
+    doc.names = out.names;
+  }
+  if (out.spread_seconds !== undefined) {
+    doc.spread_seconds = out.spread_seconds;
+  }
   if (out.classNames) {
     doc.classNames = out.classNames;
   }
@@ -183,8 +296,55 @@ function downloadText(name, text, type) {
   setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
-function fileStem(run) {
-  return 'spikegrad-' + String(run.ckpt.name).replace(/\.[^.]*$/, '').replace(/[^\w.-]+/g, '_');
+// stem is a file's name without its extension (.tar.gz whole), made safe
+// for a file name.
+function stem(name) {
+  return String(name).replace(/(\.tar)?\.[^.]*$/i, '').replace(/[^\w.-]+/g, '_').replace(/^_+|_+$/g, '') || 'data';
+}
+
+// fileStem names a run's exports after its checkpoint and data (and the
+// archive member read): spikegrad-<checkpoint>-<data>.
+export function fileStem(run) {
+  const member = run.output.member || (run.settings && run.settings.member) || '';
+  return `spikegrad-${stem(run.ckpt.name)}-${stem(run.data.name)}${member ? '-' + stem(member) : ''}`;
+}
+
+// caption is the lines a chart's PNG carries under it: the files, the
+// settings and the images.
+function caption(run) {
+  const c = context(run);
+  const images = c.names ? c.names : c.indices;
+  const list = images.length > 24 ? images.slice(0, 24).join(' ') + ` … (${images.length})` : images.join(' ');
+  return [
+    `spikegrad · ${c.checkpoint} · ${c.data}${c.member ? ' (' + c.member + ')' : ''}`,
+    `T=${c.T} L=${c.L} gamma=${c.gamma} norm=${c.norm} n=${c.n} ${c.precision}${c.spread_runs ? ` · sign check over ${c.spread_runs} runs` : ''}`,
+    `images: ${list}`,
+  ];
+}
+
+// withCaption draws the chart's picture with the caption's lines under it.
+function withCaption(url, lines) {
+  return new Promise((resolve) => {
+    const img = new Image();
+    img.onload = () => {
+      const scale = Math.max(1, img.width / 1000);
+      const size = Math.round(12 * scale);
+      const line = Math.round(size * 1.5);
+      const canvas = document.createElement('canvas');
+      canvas.width = img.width;
+      canvas.height = img.height + line * lines.length + Math.round(size * 0.8);
+      const ctx = canvas.getContext('2d');
+      ctx.fillStyle = '#fff';
+      ctx.fillRect(0, 0, canvas.width, canvas.height);
+      ctx.drawImage(img, 0, 0);
+      ctx.fillStyle = '#555';
+      ctx.font = `${size}px sans-serif`;
+      lines.forEach((text, k) => ctx.fillText(text, Math.round(8 * scale), img.height + line * (k + 1) - Math.round(size * 0.3), canvas.width - 16 * scale));
+      resolve(canvas.toDataURL('image/png'));
+    };
+    img.onerror = () => resolve(url);
+    img.src = url;
+  });
 }
 
 // bindExports wires the export buttons to the run lastRun() returns.
@@ -206,7 +366,7 @@ export function bindExports(lastRun) {
       const run = lastRun();
       const url = png(button.dataset.chart);
       if (run && url) {
-        download(`${fileStem(run)}-${button.dataset.chart}.png`, url);
+        withCaption(url, caption(run)).then((captioned) => download(`${fileStem(run)}-${button.dataset.chart}.png`, captioned));
       }
     });
   }
