@@ -280,14 +280,19 @@ func resKey(k string) (kind string, st, ix int, part string) {
 // 1 BN, 2 IF}; stages conv2_x.. of BasicBlocks residual_function.{0 conv,
 // 1 BN, 2 IF, 3 conv, 4 BN} plus an optional shortcut.{0 conv1x1, 1 BN},
 // joined by an IF named act; then global average pooling and fc) from its
-// keys and shapes. The first stage keeps the resolution, each later one
-// halves it in its first block. QCFS's ImageNet ResNet keeps the CIFAR 3x3
-// stem and takes 224x224 images (told by 1000 classes); a 7x7 stem is the
-// torchvision one: stride 2, padding 3, then MaxPool2d(3, 2, 1).
+// keys and shapes. The earlier code's ResNet50/101/152 have BottleNeck
+// blocks instead: residual_function.{0 conv1x1, 1 BN, 2 IF, 3 conv3x3 with
+// the block's stride, 4 BN, 5 IF, 6 conv1x1 to 4x the width, 7 BN}. The
+// first stage keeps the resolution, each later one halves it in its first
+// block (a BottleNeck in its 3x3 convolution). QCFS's ImageNet ResNet
+// keeps the CIFAR 3x3 stem and takes 224x224 images (told by 1000
+// classes); a 7x7 stem is the torchvision one: stride 2, padding 3, then
+// MaxPool2d(3, 2, 1).
 func RecogniseResNet(p Params) (*Arch, error) {
 	type block struct {
 		stage, index int
 		join, short  bool
+		rf           map[int]bool // residual_function indices present
 	}
 	blocks := map[[2]int]*block{}
 	stem := map[int]bool{}
@@ -304,6 +309,12 @@ func RecogniseResNet(p Params) (*Arch, error) {
 				b.join = true
 			case "shortcut":
 				b.short = true
+			case "residual_function":
+				if b.rf == nil {
+					b.rf = map[int]bool{}
+				}
+				j, _ := digits(strings.Split(k, ".")[3])
+				b.rf[j] = true
 			}
 		case "stem":
 			stem[ix] = true
@@ -346,9 +357,14 @@ func RecogniseResNet(p Params) (*Arch, error) {
 	if w.Shape[2] == 7 {
 		a.Modules = append(a.Modules, Module{Kind: "maxpool", Kernel: 3, Stride: 2, Pad: 1})
 	}
+	// BottleNeck blocks have a third convolution, residual_function.6.
+	bottleneck := len(order) > 0 && order[0].rf[6]
 	first := 0
 	counts := map[int]int{}
 	for n, b := range order {
+		if b.rf[6] != bottleneck || !bottleneck && len(b.rf) != 5 || bottleneck && len(b.rf) != 8 {
+			return nil, fmt.Errorf("not a QCFS ResNet: conv%d_x.%d.residual_function is neither a BasicBlock's (0-4) nor a BottleNeck's (0-7) like the first block's", b.stage, b.index)
+		}
 		if n > 0 && b.stage != order[n-1].stage+1 && b.stage != order[n-1].stage {
 			return nil, fmt.Errorf("not a QCFS ResNet: stage conv%d_x follows conv%d_x", b.stage, order[n-1].stage)
 		}
@@ -371,13 +387,30 @@ func RecogniseResNet(p Params) (*Arch, error) {
 		if b.short {
 			add.Modules = []Module{{Kind: "conv", Key: pre + ".shortcut.0", Stride: stride}, {Kind: "bn", Key: pre + ".shortcut.1"}}
 		}
+		rf := pre + ".residual_function."
+		if bottleneck {
+			a.Modules = append(a.Modules,
+				Module{Kind: "save", Name: pre},
+				Module{Kind: "conv", Key: rf + "0", Stride: 1},
+				Module{Kind: "bn", Key: rf + "1"},
+				Module{Kind: "if", Key: rf + "2"},
+				Module{Kind: "conv", Key: rf + "3", Stride: stride, Pad: 1},
+				Module{Kind: "bn", Key: rf + "4"},
+				Module{Kind: "if", Key: rf + "5"},
+				Module{Kind: "conv", Key: rf + "6", Stride: 1},
+				Module{Kind: "bn", Key: rf + "7"},
+				add,
+				Module{Kind: "if", Key: pre + ".act"},
+			)
+			continue
+		}
 		a.Modules = append(a.Modules,
 			Module{Kind: "save", Name: pre},
-			Module{Kind: "conv", Key: pre + ".residual_function.0", Stride: stride, Pad: 1},
-			Module{Kind: "bn", Key: pre + ".residual_function.1"},
-			Module{Kind: "if", Key: pre + ".residual_function.2"},
-			Module{Kind: "conv", Key: pre + ".residual_function.3", Stride: 1, Pad: 1},
-			Module{Kind: "bn", Key: pre + ".residual_function.4"},
+			Module{Kind: "conv", Key: rf + "0", Stride: stride, Pad: 1},
+			Module{Kind: "bn", Key: rf + "1"},
+			Module{Kind: "if", Key: rf + "2"},
+			Module{Kind: "conv", Key: rf + "3", Stride: 1, Pad: 1},
+			Module{Kind: "bn", Key: rf + "4"},
 			add,
 			Module{Kind: "if", Key: pre + ".act"},
 		)
@@ -388,6 +421,9 @@ func RecogniseResNet(p Params) (*Arch, error) {
 	a.Modules = append(a.Modules, Module{Kind: "adaptiveavgpool"}, Module{Kind: "flatten"}, Module{Kind: "linear", Key: "fc"})
 	a.Classes = p["fc.weight"].Shape[0]
 	a.Name = fmt.Sprintf("resnet%d", 2+2*len(order)) // two convolutions a block, the stem and fc
+	if bottleneck {
+		a.Name = fmt.Sprintf("resnet%d", 2+3*len(order)) // three a BottleNeck
+	}
 	return a, nil
 }
 

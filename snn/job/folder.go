@@ -59,10 +59,12 @@ func isLabelsFile(name string) bool {
 // files in sorted order (sorted(os.walk(...)), sorted(fnames)).
 //
 // The files are such a tree when every one sits in a class folder under one
-// root and the class folders are not all labels already (CIFAR class names
-// for a 10- or 100-class model: picture.Label; or numbers, class indices
-// whether in range or not), which keep their meaning. It returns the files in ImageFolder's order with their
-// labels, the class names, and ok false when the files are not a tree.
+// root, there are at least two class folders (ImageFolder would label all
+// of imagenet/val/... 0), and they are not all labels already (CIFAR class
+// names for a 10- or 100-class model: picture.Label; or numbers, class
+// indices whether in range or not), which keep their meaning. It returns the
+// files in ImageFolder's order with their labels, the class names, and ok
+// false when the files are not a tree.
 func folderTree(files []File, classes int) (ordered []File, labels []int, names []string, ok bool) {
 	root := ""
 	byClass := map[string]bool{}
@@ -78,6 +80,9 @@ func folderTree(files []File, classes int) (ordered []File, labels []int, names 
 		names = append(names, c)
 	}
 	slices.Sort(names) // Python's sorted: code point order, which is UTF-8 byte order
+	if len(names) < 2 {
+		return nil, nil, nil, false
+	}
 	named := true
 	for _, c := range names {
 		named = named && (picture.Label(c+"/_", classes) >= 0 || strings.Trim(c, "0123456789") == "")

@@ -191,6 +191,10 @@ func TestFolderRules(t *testing.T) {
 	if err != nil || strings.Contains(d.Format, "ImageFolder") {
 		t.Errorf("an image beside the class folders: %v %v, want no tree", d.Format, err)
 	}
+	d, err = Decode([]File{{Name: "imagenet/val/n01/a.png", Data: img}, {Name: "imagenet/val/n02/b.png", Data: img}}, c10, "")
+	if err != nil || strings.Contains(d.Format, "ImageFolder") || fmt.Sprint(d.Labels) != "[-1 -1]" {
+		t.Errorf("one class folder (val/): %v %v %v, want no tree", d.Labels, d.Format, err)
+	}
 	var many []File
 	for i := range 11 {
 		many = append(many, File{Name: fmt.Sprintf("x/s%02d/a.png", i), Data: img})
