@@ -9,7 +9,7 @@ import { MAX_WORKERS } from './util.js';
 export class Cancelled extends Error {}
 
 // The calls of the teaching views: a run cancels them.
-const TEACHING = new Set(['forward', 'detail', 'finiteDiff', 'descend', 'lineSearch']);
+const TEACHING = new Set(['forward', 'detail', 'finiteDiff', 'descend', 'lineSearch', 'curve']);
 
 // Engine talks to one worker: one call at a time, in order. restart() ends
 // the worker (and whatever it computes) and starts a new, empty one.

@@ -20,6 +20,7 @@ import * as charts from './charts.js';
 import * as table from './table.js';
 import * as teach from './teach.js';
 import * as spread from './spread.js';
+import * as curve from './curve.js';
 
 // What automation reads.
 const api = {
@@ -27,6 +28,7 @@ const api = {
   lastRun: null, // the last run's whole reply, without the pixels, with the files it ran on
   runs: 0, // runs finished, with a result or an error, or not started
   loads: 0, // files handed to the engine, loaded or refused
+  curves: 0, // conversion curves (curve.js, after a run) ended, drawn or not; body data-curve says how
   spreads: 0, // sign checks (a run's spread phase, after its bars) ended: done, failed or cancelled; body data-spread says which
   timings: {}, // ms since navigation start: engineReady, demoRun, demoCharts (options made), demoBars (thresholds and gradients drawn), demoAll (every chart)
   csv: () => table.csv(state.lastRun),
@@ -125,6 +127,7 @@ function load(name, f) {
       // The teaching views' work and the sign check are for files that are
       // about to change.
       stopSpread();
+      curve.stop();
       pool.stopTeaching();
       // Worker 0 holds the page's files before it takes a new one (after a
       // restart it holds none); a data file that does not fit the
@@ -491,6 +494,7 @@ async function run(settings) {
   updateControls();
   // A new run ends the teaching views' work and the sign check still going.
   stopSpread();
+  curve.stop();
   pool.stopTeaching();
   teach.cancel();
   setState('running', 'progressStart');
@@ -549,6 +553,7 @@ async function run(settings) {
       if (seq === runSeq) {
         teach.fresh(runRec);
         startSpread(runRec);
+        startCurve(runRec);
       }
     });
   } catch (err) {
@@ -732,6 +737,7 @@ function renderResults(first = null) {
     box.checked = charts.paths[box.dataset.path];
   }
   charts.draw(run, first);
+  charts.drawCurve(run, curveNote);
   table.table(run);
   if (!first) {
     table.thumbs(run);
@@ -825,6 +831,7 @@ async function start() {
   applyLang();
   bindFiles();
   bindPaths();
+  charts.bindControls(() => state.lastRun && pathsChanged(true), () => state.lastRun);
   table.bindExports(() => state.lastRun);
   settingsForm.bind(() => {
     clearError(['settings', 'run']);

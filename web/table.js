@@ -3,7 +3,7 @@
 // JSON, the charts' PNGs and the images' thumbnails.
 import { $, PATHS, PATH_KEYS, MAX_THUMBS, fmt, mean, sum } from './util.js';
 import { t, formatName } from './words.js';
-import { hasPaths, allPathsCounted, countedGrad, paths, png } from './charts.js';
+import { hasPaths, allPathsCounted, countedGrad, paths, png, compareColumn } from './charts.js';
 
 function descentKey(g) {
   return g > 0 ? 'lower' : g < 0 ? 'raise' : 'descentNone';
@@ -97,6 +97,10 @@ export function table(run) {
   if (withSpread) {
     head.push([t('colSpread'), t('colSpreadTitle')]);
   }
+  const cmp = compareColumn(result);
+  if (cmp) {
+    head.push([cmp.title, cmp.help]);
+  }
   const thead = $('#numbers thead');
   thead.textContent = '';
   const tr = thead.insertRow();
@@ -149,6 +153,11 @@ export function table(run) {
       mark.className = 'sign-mark';
       mark.textContent = ' · ' + t(sp.stable ? 'signHeld' : 'signNotRobust');
       td.appendChild(mark);
+    }
+    if (cmp) {
+      // The difference from the last pinned run (charts.js).
+      const d = cmp.of(r.name);
+      cell(d === null ? '—' : fmt(d), 'num pin-diff', d === null ? '' : d);
     }
   }
   spreadNote(result);

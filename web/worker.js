@@ -13,7 +13,7 @@
 // this worker and starting a new one.
 'use strict';
 
-const OPS = ['loadDemo', 'loadCheckpoint', 'loadBatch', 'run', 'charts', 'merge', 'forward', 'detail', 'finiteDiff', 'descend', 'lineSearch'];
+const OPS = ['loadDemo', 'loadCheckpoint', 'loadBatch', 'run', 'charts', 'merge', 'forward', 'detail', 'finiteDiff', 'descend', 'lineSearch', 'curve'];
 
 // The engine, once the wasm module runs: the page sends the module it
 // compiled (web/boot.js) as {module} before any call. main() sets

@@ -347,8 +347,12 @@ func layout(j json.RawMessage, x Extra, w Words) (json.RawMessage, error) {
 			}
 		}
 		lo, hi = math.Floor(lo), math.Ceil(hi)
-		step := 1.0
-		if hi-lo > 12 {
+		// A decade a tick, or two when they would crowd (fewer fit across).
+		step, most := 1.0, 12.0
+		if x.Horizontal {
+			most = 6
+		}
+		if hi-lo > most {
 			step = 2
 		}
 		va["min"], va["max"], va["interval"] = lo, hi, step
