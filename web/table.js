@@ -84,6 +84,11 @@ export function table(run) {
     [t('colGrad'), ''],
     [t('colDescent'), ''],
   ];
+  // With a sign check, its range beside the gradient.
+  const withSpread = result.spread_runs > 0;
+  if (withSpread) {
+    head.push([t('colSpread'), t('colSpreadTitle')]);
+  }
   if (withPaths) {
     for (const p of PATHS) {
       head.push([t(PATH_KEYS[p]), t(PATH_KEYS[p] + 'Title')]);
@@ -93,10 +98,6 @@ export function table(run) {
     }
   }
   head.push([t('colRate'), '']);
-  const withSpread = result.spread_runs > 0;
-  if (withSpread) {
-    head.push([t('colSpread'), t('colSpreadTitle')]);
-  }
   const cmp = compareColumn(result);
   if (cmp) {
     head.push([cmp.title, cmp.help]);
@@ -133,15 +134,6 @@ export function table(run) {
     cell(fmt(r.grad), 'num ' + (r.grad < 0 ? 'neg' : r.grad > 0 ? 'pos' : ''), r.grad);
     const arrow = r.grad > 0 ? '▼ ' : r.grad < 0 ? '▲ ' : '';
     cell(arrow + t(r.descent), r.grad < 0 ? 'neg' : r.grad > 0 ? 'pos' : '');
-    if (r.paths) {
-      r.paths.forEach((v, k) => {
-        cell(fmt(v), 'num' + (paths[PATHS[k]] ? '' : ' unused'), v);
-      });
-      if (!allPathsCounted()) {
-        cell(fmt(r.total), 'num', r.total);
-      }
-    }
-    cell(fmt(r.rate), 'num', r.rate);
     if (withSpread && r.spread) {
       // A layer whose sign did not hold is marked, with its range.
       const sp = r.spread;
@@ -151,9 +143,23 @@ export function table(run) {
       const td = cell(`${fmt(sp.lo)} … ${fmt(sp.hi)}`, 'num spread' + (sp.stable ? '' : ' unstable'), `${sp.lo} … ${sp.hi}`);
       const mark = document.createElement('span');
       mark.className = 'sign-mark';
+      if (!sp.stable) {
+        mark.style.fontWeight = 'bold';
+      }
       mark.textContent = ' · ' + t(sp.stable ? 'signHeld' : 'signNotRobust');
       td.appendChild(mark);
+    } else if (withSpread) {
+      cell('');
     }
+    if (r.paths) {
+      r.paths.forEach((v, k) => {
+        cell(fmt(v), 'num' + (paths[PATHS[k]] ? '' : ' unused'), v);
+      });
+      if (!allPathsCounted()) {
+        cell(fmt(r.total), 'num', r.total);
+      }
+    }
+    cell(fmt(r.rate), 'num', r.rate);
     if (cmp) {
       // The difference from the last pinned run (charts.js).
       const d = cmp.of(r.name);

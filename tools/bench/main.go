@@ -162,8 +162,10 @@ func verdict(ok bool) string {
 }
 
 // pageRows runs the page's benchmark (tools/browsertest TestFullVGG16) and
-// reads its times from the log: the demo's bars after navigation, and the
-// full-width VGG16 at n=8 and n=32 from the click to the bars.
+// reads its times from the log: the demo's bars after navigation and its
+// sign check after them, the full-width VGG16 at n=8 and n=32 from the
+// click to the bars, float64 beside float32 at n=8 (the exact mode's
+// target, float64 <= 2.5x float32), and the sign check at n=8.
 func pageRows(dir string) []row {
 	cmd := exec.Command("go", "test", "./tools/browsertest", "-run", "TestFullVGG16", "-v", "-count=1", "-timeout", "60m")
 	cmd.Env = append(os.Environ(), "SPIKEGRAD_BENCH="+dir)
@@ -180,6 +182,10 @@ func pageRows(dir string) []row {
 			target: fmt.Sprintf("< 2 s: %s", verdict(s < 2))},
 			row{name: "page: demo, navigation to every chart (same browsers)", images: 32, wall: seconds(all)})
 	}
+	if m := regexp.MustCompile(`demo: sign check ([\d.]+) s after the bars \(median of (\d+)`).FindSubmatch(out); m != nil {
+		s, _ := strconv.ParseFloat(string(m[1]), 64)
+		rows = append(rows, row{name: "page: demo, sign check (spread 8) after the bars (median of " + string(m[2]) + ")", images: 32, wall: seconds(s)})
+	}
 	targets := map[int]float64{8: 15, 32: 60}
 	for _, m := range regexp.MustCompile(`page n=(\d+): ([\d.]+) s from the click to the bars`).FindAllSubmatch(out, -1) {
 		k, _ := strconv.Atoi(string(m[1]))
@@ -189,6 +195,18 @@ func pageRows(dir string) []row {
 			r.target = fmt.Sprintf("<= %.0f s: %s", lim, verdict(s <= lim))
 		}
 		rows = append(rows, r)
+	}
+	// The exact mode in the page: float64 beside float32, n=8, in turns.
+	if m := regexp.MustCompile(`page float64 n=8: median ([\d.]+) s against float32 ([\d.]+) s from the click to the bars: ([\d.]+)x \(median of (\d+) turns\)`).FindSubmatch(out); m != nil {
+		s, _ := strconv.ParseFloat(string(m[1]), 64)
+		x, _ := strconv.ParseFloat(string(m[3]), 64)
+		rows = append(rows, row{name: "page: VGG16 float64, click to bars (median of " + string(m[4]) + " turns)", images: 8, wall: seconds(s),
+			target: fmt.Sprintf("float64 <= 2.5x float32: %.2fx (median of %s turns) %s", x, m[4], verdict(x <= 2.5))})
+	}
+	if m := regexp.MustCompile(`page spread (\d+) n=(\d+): sign check ([\d.]+) s after the bars`).FindSubmatch(out); m != nil {
+		k, _ := strconv.Atoi(string(m[2]))
+		s, _ := strconv.ParseFloat(string(m[3]), 64)
+		rows = append(rows, row{name: "page: VGG16 sign check (spread " + string(m[1]) + ") after the bars", images: k, wall: seconds(s)})
 	}
 	if len(rows) == 0 {
 		return []row{{name: "page, headless Chromium", err: fmt.Errorf("no times in TestFullVGG16's log (%s)", filepath.Join(dir, "page-bench.log"))}}

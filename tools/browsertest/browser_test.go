@@ -19,6 +19,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -219,6 +220,9 @@ func (p *page) check(t *testing.T) {
 	var order []string
 	for _, u := range requests {
 		u = strings.TrimPrefix(u, p.srv.URL)
+		if len(u) > 80 {
+			u = u[:80] + "…" // a data: URL (a PNG export's caption)
+		}
 		if count[u] == 0 {
 			order = append(order, u)
 		}
@@ -556,7 +560,8 @@ func exports(t *testing.T, ctx context.Context, dir string, layers int) {
 	); err != nil {
 		t.Fatal(err)
 	}
-	stem := evaluate[string](t, ctx, `'spikegrad-' + window.spikegrad.lastRun.ckpt.replace(/\.[^.]*$/, '')`)
+	// Named after the checkpoint and the data (issue 15).
+	stem := evaluate[string](t, ctx, `'spikegrad-' + window.spikegrad.lastRun.ckpt.replace(/\.[^.]*$/, '') + '-' + window.spikegrad.lastRun.data.replace(/\.[^.]*$/, '')`)
 	read := func(name string) []byte {
 		t.Helper()
 		p := filepath.Join(dir, name)
@@ -569,7 +574,8 @@ func exports(t *testing.T, ctx context.Context, dir string, layers int) {
 			}
 		}
 	}
-	csv := strings.Split(strings.TrimSpace(string(read(stem+".csv"))), "\n")
+	// After the header block of "# key: value" lines.
+	csv := slices.DeleteFunc(strings.Split(strings.TrimSpace(string(read(stem+".csv"))), "\n"), func(l string) bool { return strings.HasPrefix(l, "#") })
 	if len(csv) != layers+1 || !strings.HasPrefix(csv[0], "layer,") {
 		t.Errorf("export: the CSV has %d lines, want a header and %d layers", len(csv), layers)
 	}

@@ -56,7 +56,7 @@ func TestFullVGG16(t *testing.T) {
 	// browser has: the page's clock, from navigation to the frame with the
 	// thresholds' and gradients' bars, and to the one with every chart.
 	const demoRuns = 5
-	var demos, demosAll []float64
+	var demos, demosAll, demoSpreads []float64
 	for i := range demoRuns {
 		t.Run(fmt.Sprintf("demo%d", i+1), func(t *testing.T) {
 			q := startPage(t, 5*time.Minute)
@@ -69,9 +69,17 @@ func TestFullVGG16(t *testing.T) {
 			demos, demosAll = append(demos, tm["demoBars"]/1000), append(demosAll, tm["demoAll"]/1000)
 			t.Logf("demo: bars %.2f s after navigation, every chart %.2f s (engine ready %.2f s, run done %.2f s, chart options %.2f s; chromium settled %.1f s before)",
 				tm["demoBars"]/1000, tm["demoAll"]/1000, tm["engineReady"]/1000, tm["demoRun"]/1000, tm["demoCharts"]/1000, settled.Seconds())
+			// The demo's sign check (the page's default spread) after its bars.
+			waitSpread(t, q.ctx, 3*time.Minute)
+			sp := evaluate[float64](t, q.ctx, `window.spikegrad.lastRun.spread_seconds`)
+			demoSpreads = append(demoSpreads, sp)
+			t.Logf("demo: sign check (spread %s) %.2f s after the bars", evaluate[string](t, q.ctx, `document.querySelector('#opt-spread').value`), sp)
 			q.check(t)
 		})
 	}
+	slices.Sort(demoSpreads)
+	t.Logf("demo: sign check %.2f s after the bars (median of %d; %.2f to %.2f s)",
+		demoSpreads[len(demoSpreads)/2], len(demoSpreads), demoSpreads[0], demoSpreads[len(demoSpreads)-1])
 	slices.Sort(demos)
 	slices.Sort(demosAll)
 	t.Logf("demo: bars %.2f s after navigation (median of %d fresh browsers; %.2f to %.2f s); every chart %.2f s (%.2f to %.2f s)",
@@ -110,6 +118,10 @@ func TestFullVGG16(t *testing.T) {
 		evaluate[string](t, ctx, `document.querySelector('#ckpt-info').textContent`), chromiumMemory(ctx))
 	t0 = time.Now()
 	upload(t, ctx, "#data-file", data, "ready", time.Minute)
+	// The bars alone are timed: no sign check after them (timed below).
+	if err := chromedp.Do(ctx, chromedp.SetValue(chromedp.CSS("#opt-spread"), "0"), chromedp.SetValue(chromedp.CSS("#opt-precision"), "float32")); err != nil {
+		t.Fatal(err)
+	}
 	t.Logf("%s loaded in %.2f s", benchData, time.Since(t0).Seconds())
 
 	// 3 and 4. n=8 and n=32 in the page, then in the CLI.
@@ -171,6 +183,8 @@ func TestFullVGG16(t *testing.T) {
 	// of WebAssembly to native code.
 	_, cli1, _ := runCLI(t, cli, ckpt, data, 32, []string{"GOMAXPROCS=1"})
 	t.Logf("CLI n=32 with GOMAXPROCS=1: %.1f s", cli1.Seconds())
+	f64, f32, f64Ratio := timePrecisions(t, ctx, 3)
+	spreadTime := timeSpread(t, ctx, 8, 8)
 	memory := chromiumMemory(ctx)
 
 	// 5. One table.
@@ -194,6 +208,8 @@ func TestFullVGG16(t *testing.T) {
 			fmt.Fprintf(w, "n=%d, one slider re-run (forward only)\t%s\t\t\n", r.n, sec(r.slider))
 		}
 	}
+	fmt.Fprintf(w, "n=8, float64 against float32 (median of turns)\t%s against %s = %.2fx\t\t\n", sec(f64), sec(f32), f64Ratio)
+	fmt.Fprintf(w, "n=8, sign check (spread 8) after the bars\t%s\t\t\n", sec(spreadTime))
 	last := runs[len(runs)-1]
 	fmt.Fprintf(w, "n=32, CLI with GOMAXPROCS=1\t%s (engine %s)\t%s\t%.1fx (engine %.1fx)\n",
 		sec(last.page), sec(last.engine), sec(cli1), ratioOf(last.page, cli1), ratioOf(last.engine, cli1))
@@ -207,6 +223,60 @@ func TestFullVGG16(t *testing.T) {
 		"the CLI's are the whole process, reading the files included:\n%s", benchCkpt, benchData, b.String())
 
 	p.check(t)
+}
+
+// timePrecisions runs n=8 in float32 and in float64 in turns (the machine
+// is shared and its speed drifts), each from the click to the bars, and
+// returns the median times and the median of the turns' ratios; the log's
+// line is what tools/bench reads.
+func timePrecisions(t *testing.T, ctx context.Context, turns int) (f64, f32 time.Duration, ratio float64) {
+	t.Helper()
+	var t32, t64 []time.Duration
+	var ratios []float64
+	for turn := 1; turn <= turns; turn++ {
+		var took [2]time.Duration
+		for k, prec := range []string{"float32", "float64"} {
+			setOptions(t, ctx, &fixtureCase{N: 8, T: 8, L: 4, Gamma: 1, Norm: "auto"})
+			if err := chromedp.Do(ctx, chromedp.SetValue(chromedp.CSS("#opt-precision"), prec), chromedp.SetValue(chromedp.CSS("#opt-spread"), "0")); err != nil {
+				t.Fatal(err)
+			}
+			t0 := time.Now()
+			got := clickRun(t, ctx, 10*time.Minute)
+			took[k] = time.Since(t0)
+			if got.Precision != prec {
+				t.Errorf("precision %s chosen, the result says %q", prec, got.Precision)
+			}
+			waitDetail(t, ctx, 10*time.Minute)
+		}
+		t32, t64 = append(t32, took[0]), append(t64, took[1])
+		ratios = append(ratios, ratioOf(took[1], took[0]))
+		t.Logf("page n=8, turn %d: float64 %.1f s, float32 %.1f s from the click to the bars (%.2fx)", turn, took[1].Seconds(), took[0].Seconds(), ratios[len(ratios)-1])
+	}
+	slices.Sort(t32)
+	slices.Sort(t64)
+	slices.Sort(ratios)
+	f64, f32, ratio = t64[len(t64)/2], t32[len(t32)/2], ratios[len(ratios)/2]
+	t.Logf("page float64 n=8: median %.1f s against float32 %.1f s from the click to the bars: %.2fx (median of %d turns)", f64.Seconds(), f32.Seconds(), ratio, turns)
+	return f64, f32, ratio
+}
+
+// timeSpread runs n images in float32 with a sign check of k runs and
+// returns how long the check took after the bars (the page's clock).
+func timeSpread(t *testing.T, ctx context.Context, n, k int) time.Duration {
+	t.Helper()
+	setOptions(t, ctx, &fixtureCase{N: n, T: 8, L: 4, Gamma: 1, Norm: "auto"})
+	if err := chromedp.Do(ctx, chromedp.SetValue(chromedp.CSS("#opt-precision"), "float32"), chromedp.SetValue(chromedp.CSS("#opt-spread"), strconv.Itoa(k))); err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Now()
+	clickRun(t, ctx, 10*time.Minute)
+	bars := time.Since(t0)
+	waitSpread(t, ctx, 30*time.Minute)
+	sp := time.Duration(evaluate[float64](t, ctx, `window.spikegrad.lastRun.spread_seconds`) * float64(time.Second))
+	r := evaluate[snn.Result](t, ctx, `window.spikegrad.lastResult`)
+	t.Logf("page spread %d n=%d: sign check %.1f s after the bars (bars %.1f s from the click), %d runs, unstable layers %v",
+		k, n, sp.Seconds(), bars.Seconds(), r.SpreadRuns, unstable(&r))
+	return sp
 }
 
 // waitDetail waits for the call that the teaching views (web/teach.js) make
