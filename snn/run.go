@@ -357,6 +357,15 @@ func (n *Net) sum(rs []imageResult, opt Options) *Result {
 			tot.Spikes += p.Spikes
 			tot.Near += p.Near
 		}
+		// Each image's gradient is of its own loss: the batch mean's is
+		// their sum over N, divided here in float64, so that an image adds
+		// the same numbers whatever the batch or part it runs in.
+		for e := range k {
+			tot.Crossing[e] /= float64(N)
+			tot.Amplitude[e] /= float64(N)
+			tot.Reset[e] /= float64(N)
+			tot.Init[e] /= float64(N)
+		}
 		lr := LayerResult{Name: l.Name, Thresh: make([]float64, k), NearThreshold: tot.Near}
 		for e := range k {
 			lr.Thresh[e] = float64(l.Thresh[e])
@@ -477,7 +486,7 @@ func (w *worker[E]) image(ctx context.Context, x []float32, idx, label, N int, r
 	if err != nil {
 		return r, err
 	}
-	g := w.loss(out, free, label, N, &r)
+	g := w.loss(out, free, label, &r)
 	if w.opt.ForwardOnly {
 		return r, nil
 	}
@@ -488,7 +497,7 @@ func (w *worker[E]) image(ctx context.Context, x []float32, idx, label, N int, r
 		return r, err
 	}
 	if w.detail != nil {
-		w.detailBackward(idx, &r)
+		w.detailBackward(idx, N, &r)
 	}
 	return r, nil
 }
@@ -621,7 +630,7 @@ func (w *worker[E]) shortcutBackward(l *Layer, g []E) {
 // loss is the cross-entropy of the step-averaged logits; it writes into g
 // the gradient that reaches each step's logits, divided by T (the average)
 // and N (the batch mean), and returns g.
-func (w *worker[E]) loss(logits, g []E, label, N int, r *imageResult) []E {
+func (w *worker[E]) loss(logits, g []E, label int, r *imageResult) []E {
 	n, T := w.net, w.steps
 	classes := n.Layers[len(n.Layers)-1].Out.C
 	z := make([]float64, classes)
@@ -659,7 +668,7 @@ func (w *worker[E]) loss(logits, g []E, label, N int, r *imageResult) []E {
 			p--
 		}
 		for s2 := 0; s2 < T; s2++ {
-			g[k*T+s2] = E(p / float64(T*N))
+			g[k*T+s2] = E(p / float64(T))
 		}
 	}
 	return g

@@ -9,8 +9,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-
-	"github.com/spikegrad/spikegrad/snn/kern"
 )
 
 // Detail asks a run (SNN mode, with the backward) for one IF layer's dL/dd,
@@ -100,7 +98,7 @@ func (d *Detail) check(n *Net, images int) error {
 }
 
 // histBin is the bin of g.
-func histBin[E kern.Float](g E) int {
+func histBin(g float64) int {
 	if g == 0 {
 		return histSide
 	}
@@ -176,20 +174,22 @@ func (w *worker[E]) detailForward(idx int, r *imageResult) {
 }
 
 // detailBackward bins the layer's dL/dd of this image, and keeps the
-// chosen neuron's.
-func (w *worker[E]) detailBackward(idx int, r *imageResult) {
+// chosen neuron's: the backward ran on the image's own loss, so each value
+// is divided by N, the batch size, to be the batch mean's.
+func (w *worker[E]) detailBackward(idx, N int, r *imageResult) {
 	li := w.net.IFLayers()[w.detail.Layer]
 	n := w.steps * w.net.Layers[li].In.Size()
 	for _, g := range w.gd[:n] {
-		b := histBin(g)
+		v := float64(g) / float64(N)
+		b := histBin(v)
 		r.detail.count[b]++
-		r.detail.sum[b] += float64(g)
+		r.detail.sum[b] += v
 	}
 	if idx == w.detail.Image {
 		l, c, p, _ := w.neuron(r.detail.neuron)
 		hw := l.In.H * l.In.W
 		for t := range r.detail.trace {
-			r.detail.trace[t].GradD = float64(w.gd[(c*w.steps+t)*hw+p])
+			r.detail.trace[t].GradD = float64(w.gd[(c*w.steps+t)*hw+p]) / float64(N)
 		}
 	}
 }
