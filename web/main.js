@@ -604,7 +604,10 @@ let spreadToken = 0; // a sign check's answer counts only while this is its numb
 // and table are drawn again.
 function startSpread(runRec) {
   const K = runRec.settings.spread;
-  if (!(K > 0) || state.lastRun !== runRec || state.running) {
+  // Not when something came after the run's bars: a run, a load (done,
+  // going on or waiting), an error.
+  if (!(K > 0) || state.lastRun !== runRec || state.running || state.queued > 0 || document.body.dataset.state !== 'done' ||
+    state.ckpt !== runRec.ckpt || state.data !== runRec.data) {
     return;
   }
   const token = ++spreadToken;
