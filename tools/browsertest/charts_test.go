@@ -185,8 +185,9 @@ func TestChartsScale(t *testing.T) {
 		const c = echarts.getInstanceByDom(document.getElementById('chart-curve'));
 		const o = c ? c.getOption() : null;
 		const s = o && o.series && o.series[0];
+		const note = document.querySelector('#curve-note');
 		return {state: document.body.dataset.curve || '', points: s ? s.data.length : 0,
-			mark: s && s.markLine ? s.markLine.data.map(d => String(d.xAxis)) : [], note: document.querySelector('#curve-note').textContent};
+			mark: s && s.markLine ? s.markLine.data.map(d => String(d.xAxis)) : [], note: note ? note.textContent : ''};
 	})()`
 	ci := evaluate[curveInfo](t, ctx, curveJS)
 	if ci.State != "done" || ci.Points != 64 || len(ci.Mark) != 1 || ci.Mark[0] != fmt.Sprint(demo.T) {
@@ -280,7 +281,7 @@ func TestChartsScale(t *testing.T) {
 	cli := buildCLI(t, p.root)
 	report := filepath.Join(p.artifacts, "charts-resnet34-report.html")
 	cmd := exec.Command(cli, "-ckpt", filepath.Join(p.root, "snn", "testdata", "resnet34_c100.pth"), "-data", filepath.Join(p.root, "snn", "testdata", "c100.bin"),
-		"-n", "4", "-html", report, "-echarts", filepath.Join(p.site, "echarts.min.js"))
+		"-n", "4", "-curve", "16", "-html", report, "-echarts", filepath.Join(p.site, "echarts.min.js"))
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("%s: %v\n%s", cli, err, out)
 	}
@@ -292,6 +293,11 @@ func TestChartsScale(t *testing.T) {
 		t.Errorf("-html ResNet34: rows %v, %d names of %d, bars %v", rep.Rows, rep.Labels, len(r.Layers), rep.Series)
 	} else {
 		t.Logf("-html ResNet34: rows, %d names, smallest bar %.1f px", rep.Labels, minOf(rep.Series[0]))
+	}
+	// Its conversion curve: 16 points, the run's T=8 marked.
+	rc := evaluate[curveInfo](t, ctx, strings.Replace(curveJS, "document.getElementById('chart-curve')", "document.getElementById('curve')", 1))
+	if rc.Points != 16 || len(rc.Mark) != 1 || rc.Mark[0] != "8" {
+		t.Errorf("-html curve: %+v, want 16 points, T=8 marked", rc)
 	}
 	buf, err := chromedp.Run(ctx, chromedp.Screenshot(chromedp.CSS("#grad")))
 	if err == nil {

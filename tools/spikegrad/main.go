@@ -201,19 +201,6 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if res.Unlabeled > 0 {
 		fmt.Fprintf(stderr, "spikegrad: %d of %d images have no label: their loss and gradients are those of the predicted class\n", res.Unlabeled, res.N)
 	}
-	if *htmlOut != "" {
-		f, err := os.Create(*htmlOut)
-		if err != nil {
-			return fileError(*htmlOut, err)
-		}
-		err = writeReport(f, res, ckName, dataName, *lang, echarts)
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return fmt.Errorf("%s: %v", *htmlOut, err)
-		}
-	}
 	var fds []snn.FD
 	if *fd {
 		if fds, err = net.FiniteDiff(context.Background(), batch.X, batch.Labels, opt, *fdStep, nil, res); err != nil {
@@ -232,6 +219,20 @@ func run(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		res.Curve = cr.Curve
+	}
+	// The report after the curve, which it draws.
+	if *htmlOut != "" {
+		f, err := os.Create(*htmlOut)
+		if err != nil {
+			return fileError(*htmlOut, err)
+		}
+		err = writeReport(f, res, ckName, dataName, *lang, echarts)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %v", *htmlOut, err)
+		}
 	}
 	if *asJSON {
 		info := runInfo{Checkpoint: ckName, Data: dataName, Member: batch.Member, DataImages: d.N, Norm: batch.Norm.Name, Chosen: len(chosen),
