@@ -8,6 +8,7 @@ import (
 	"html"
 	"math"
 	"strconv"
+	"strings"
 
 	"github.com/go-echarts/go-echarts/v2/charts"
 	"github.com/go-echarts/go-echarts/v2/opts"
@@ -318,6 +319,8 @@ func layout(j json.RawMessage, x Extra, w Words) (json.RawMessage, error) {
 	}
 	if l, _ := o["legend"].(map[string]any); l != nil && l["show"] == true {
 		top += 24
+	} else {
+		o["legend"] = map[string]any{"show": false} // one series: its name says nothing
 	}
 	o["grid"] = []any{map[string]any{"left": 16, "right": 32, "top": top, "bottom": 12, "containLabel": true}}
 	o["tooltip"] = map[string]any{"show": true, "trigger": "axis", "axisPointer": map[string]any{"type": "shadow"}, "confine": true}
@@ -356,7 +359,7 @@ func layout(j json.RawMessage, x Extra, w Words) (json.RawMessage, error) {
 			step = 2
 		}
 		va["min"], va["max"], va["interval"] = lo, hi, step
-		va["name"] = fmt.Sprintf(w.Symlog, strconv.FormatFloat(x.Symlog, 'g', 3, 64))
+		va["name"] = fmt.Sprintf(w.Symlog, strings.Replace(strconv.FormatFloat(x.Symlog, 'g', 3, 64), "e-0", "e-", 1))
 		va["nameLocation"] = "middle"
 		va["nameGap"] = 28
 		va["nameTextStyle"] = map[string]any{"color": "#555", "fontSize": 11}
