@@ -167,11 +167,14 @@ function onSymlog(o, c) {
     // Rows: the value axis is across, so fewer labels fit.
     interval: hi - lo > (o.xAxis[0].type === 'value' ? 6 : 12) ? 2 : 1,
     axisLabel: { formatter: (v) => fmtDecade(unsymlog(v, c)) },
-    name: t('symlogAxis', { c: fmtAxis(c) }),
+    name: t('symlogAxis', { c: fmtDecade(c) }),
     nameLocation: 'middle',
     nameGap: horizontalAxisGap(o),
     nameTextStyle: { color: COLOURS.label, fontSize: 11 },
   });
+  if (o.xAxis[0].type === 'value') {
+    o.grid[0].bottom = 34; // room for the axis's name under its labels
+  }
 }
 
 // fmtDecade writes a symlog tick (a power of ten, or a fraction of c) short.
@@ -262,7 +265,8 @@ function gradOption(option, result) {
     type: 'bar',
     itemStyle: { color: COLOURS.line },
     data: grads.map((v, i) => {
-      const d = { value: at(v), itemStyle: { color: signColour(v) } };
+      // raw: the gradient itself, where value is its place on a symlog axis.
+      const d = { value: at(v), raw: v, itemStyle: { color: signColour(v) } };
       if (withSpread && !spreads[i].stable) {
         d.itemStyle = { color: signColour(v), opacity: 0.35, borderColor: UNSTABLE, borderWidth: 2 };
         d.label = { show: true, position: markPos, formatter: '?', color: UNSTABLE, fontWeight: 'bold' };
@@ -278,7 +282,7 @@ function gradOption(option, result) {
       type: 'bar',
       itemStyle: { color: PIN_GREYS[k % PIN_GREYS.length] },
       data: pinGrads[k].map((v) =>
-        v === null ? null : { value: at(v), itemStyle: { color: signColour(v), opacity: 0.45, borderColor: PIN_GREYS[k % PIN_GREYS.length], borderWidth: 1.5, borderType: 'dashed' } }),
+        v === null ? null : { value: at(v), raw: v, itemStyle: { color: signColour(v), opacity: 0.45, borderColor: PIN_GREYS[k % PIN_GREYS.length], borderWidth: 1.5, borderType: 'dashed' } }),
     });
   });
   if (withSpread) {

@@ -365,6 +365,9 @@ func layout(j json.RawMessage, x Extra, w Words) (json.RawMessage, error) {
 		va["nameTextStyle"] = map[string]any{"color": "#555", "fontSize": 11}
 	}
 	if x.Horizontal {
+		if x.Symlog > 0 {
+			o["grid"].([]any)[0].(map[string]any)["bottom"] = 34 // the axis's name under its labels
+		}
 		ca["inverse"] = true
 		ca["axisLabel"] = map[string]any{"interval": 0, "fontSize": 11}
 		o["xAxis"], o["yAxis"] = []any{va}, []any{ca}
