@@ -391,7 +391,7 @@ func choose(set string, s *settings) (snn.Options, *job.Decoded, []int, error) {
 	if s.Indices != "" {
 		ix, err := job.ParseIndices(s.Indices)
 		if err != nil {
-			return snn.Options{}, nil, nil, fmt.Errorf("indices: %v", err)
+			return snn.Options{}, nil, nil, err // "indices \"...\": ..." says what it is about
 		}
 		c.Indices = ix
 	}

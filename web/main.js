@@ -42,6 +42,7 @@ let pool = null;
 let runSeq = 0; // a run's answer counts only while this is its number
 let status = { key: 'stateStarting', args: {} };
 let errorSource = null; // what #error says: 'file', 'settings' or 'run'
+let errorText = null; // makes #error's line again in the page's language, when it can be
 
 // ---- Status and errors ----
 
@@ -67,10 +68,13 @@ function renderStatus() {
 }
 
 // showError shows one line in #error; source says what it is about, so
-// that a change of the settings clears the settings' and the run's.
+// that a change of the settings clears the settings' and the run's. message
+// is the line, or a function that makes it in the page's language, called
+// again when the language changes.
 function showError(message, source) {
   const el = $('#error');
-  el.textContent = message;
+  errorText = typeof message === 'function' ? message : null;
+  el.textContent = errorText ? errorText() : message;
   el.hidden = false;
   errorSource = source;
 }
@@ -83,6 +87,7 @@ function clearError(sources) {
   el.textContent = '';
   el.hidden = true;
   errorSource = null;
+  errorText = null;
 }
 
 function updateControls() {
@@ -119,7 +124,7 @@ function enqueue(job) {
 // load queues a file load: f does it, and resolves when the page holds the
 // file, or throws the engine's refusal (nothing changed).
 function load(name, f) {
-  const mark = { done: false, ok: false };
+  const mark = { done: false, ok: false, name };
   loadsSinceRun.push(mark);
   return enqueue(async () => {
     setState('loading', 'reading', { name });
@@ -144,7 +149,7 @@ function load(name, f) {
       pool.prepare(files());
     } catch (err) {
       if (!(err instanceof Cancelled)) {
-        showError(oneLine(engineError(err.message) + (err.note ? ' ' + err.note : '')), 'file');
+        showError(() => oneLine(engineError(err.message) + (err.note ? ' ' + err.note : '')), 'file');
         setState('error', 'stateError');
       }
     } finally {
@@ -237,7 +242,7 @@ function chooseData(fileList) {
 function applyDescription() {
   const file = state.lastCheckpointBytes;
   if (!file) {
-    showError(t('archNoCheckpoint'), 'file');
+    showError(() => t('archNoCheckpoint'), 'file');
     return;
   }
   return chooseCheckpoint(file, $('#arch-text').value);
@@ -357,7 +362,9 @@ function bindFiles() {
     endDrag();
     const box = event.target.closest && event.target.closest('.drop');
     const list = Array.from(event.dataTransfer.files);
-    if (box) {
+    // One file, or data files only, go to the box they were dropped on;
+    // several with a checkpoint among them are sorted by name, as below.
+    if (box && (list.length === 1 || (box.id !== 'ckpt-drop' && !list.some((f) => kindOf(f) === 'checkpoint')))) {
       if (box.id === 'ckpt-drop') {
         chooseCheckpoint(list[0]);
       } else {
@@ -365,13 +372,17 @@ function bindFiles() {
       }
       return;
     }
-    const ckpt = list.find((f) => kindOf(f) === 'checkpoint');
-    if (ckpt) {
-      chooseCheckpoint(ckpt);
+    const ckpts = list.filter((f) => kindOf(f) === 'checkpoint');
+    if (ckpts.length) {
+      chooseCheckpoint(ckpts[0]);
     }
-    const rest = list.filter((f) => f !== ckpt);
+    const rest = list.filter((f) => kindOf(f) !== 'checkpoint');
     if (rest.length) {
       chooseData(rest);
+    }
+    if (ckpts.length > 1) {
+      // One network at a time: the others are said, not loaded.
+      showError(() => t('dropIgnored', { names: ckpts.slice(1).map((f) => f.name).join(', '), name: ckpts[0].name }), 'drop');
     }
   });
 }
@@ -473,10 +484,10 @@ function clickRun() {
   updateControls();
   return enqueue(async () => {
     state.runQueued = false;
-    if (before.some((m) => !m.ok)) {
-      if ($('#error').hidden) {
-        showError(t('runNotStarted'), 'run');
-      }
+    const refused = before.filter((m) => !m.ok);
+    if (refused.length) {
+      // Named here: the refusal's own line may have given way to a later load's.
+      showError(() => t('runNotStartedFile', { name: refused.map((m) => m.name).join(', ') }), 'run');
       setState('error', 'runNotStarted');
       api.runs++;
       return;
@@ -558,7 +569,7 @@ async function run(settings) {
     });
   } catch (err) {
     if (seq === runSeq && !(err instanceof Cancelled)) {
-      showError(engineError(err.message), 'run');
+      showError(() => engineError(err.message), 'run');
       setState('error', 'stateError');
     }
   } finally {
@@ -794,6 +805,9 @@ function applyLang() {
     el.title = t(el.dataset.i18nTitle);
   }
   $('#lang').dataset.lang = getLang();
+  if (errorText) {
+    $('#error').textContent = errorText();
+  }
   renderStatus();
   renderFiles();
   updateControls();
@@ -868,7 +882,7 @@ async function start() {
   try {
     await demoLoad;
   } catch (err) {
-    showError(engineError(err.message), 'file');
+    showError(() => engineError(err.message), 'file');
     setState('error', 'stateError');
     return;
   }

@@ -58,7 +58,12 @@ export function t(key, args) {
 const ZH_ERRORS = [
   [/^cut off, or not a CIFAR binary batch: size (\d+) bytes/, (m) => `文件不完整（被截断），或不是 CIFAR 二进制批次：${m[1]} 字节不是整数条记录`],
   [/^the file is cut off.*\((\d+) bytes\)$/, (m) => `文件不完整（被截断，只有 ${m[1]} 字节）`],
+  [/^the file is cut off, and it is a PyTorch checkpoint/, () => '文件不完整（被截断），且这是 PyTorch 模型权重：请放入“模型权重”一栏'],
+  [/^the file is cut off or damaged: its zip directory/, () => '文件不完整（被截断）或已损坏：缺少位于末尾的 zip 目录'],
   [/cut off|truncated|unexpected EOF/i, () => '文件不完整（被截断）'],
+  [/^-?indices "(.*)": "(.*)" is not an index or a range like 10-12$/, (m) => `图像序号 ${m[1]}：“${m[2]}”不是序号，也不是 10-12 这样的范围`],
+  [/^-?indices "(.*)": no index$/, (m) => `图像序号 ${m[1]}：没有任何序号`],
+  [/^a member \((.*)\) was asked for, but this is not a tar\.gz archive$/, (m) => `要求读取成员 ${m[1]}，但这不是 tar.gz 压缩包`],
   [/^offset (\d+), but the file holds (\d+) images$/, (m) => `起始图像 ${m[1]} 超出范围：文件只有 ${m[2]} 张图像`],
   [/^index (\d+), but the file holds (\d+) images/, (m) => `图像序号 ${m[1]} 超出范围：文件只有 ${m[2]} 张图像`],
   [/label (\d+).*?(\d+) classes/, (m) => `标签 ${m[1]} 超出范围：模型只有 ${m[2]} 个类别`],

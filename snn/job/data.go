@@ -153,6 +153,9 @@ func decodeBytes(name string, b []byte, classes int, in [3]int) (*Decoded, error
 		}
 		return fromArrays("array", a, nil, classes, in)
 	case bytes.HasPrefix(b, []byte("PK\x03\x04")):
+		if _, err := zip.NewReader(bytes.NewReader(b), int64(len(b))); err != nil && !errors.Is(err, zip.ErrInsecurePath) {
+			return nil, cutZip(b)
+		}
 		if ext != ".npz" && isTorchZip(b) {
 			return torchDict(b, classes, in)
 		}
@@ -181,6 +184,20 @@ func fromBatch(bt *cifar.Batch) *Decoded {
 }
 
 // isTorchZip says whether a zip is a torch.save file (<dir>/data.pkl).
+// cutZip explains a zip file without its directory, which a zip keeps at
+// its end: the file is cut off (or damaged), and a first entry named
+// .../data.pkl says it is a torch.save checkpoint.
+func cutZip(b []byte) error {
+	const nameAt = 30 // a local file header's fixed part
+	if len(b) >= nameAt {
+		n := int(b[26]) | int(b[27])<<8
+		if len(b) >= nameAt+n && strings.HasSuffix(string(b[nameAt:nameAt+n]), "/data.pkl") {
+			return errors.New("the file is cut off, and it is a PyTorch checkpoint: it goes in the other box")
+		}
+	}
+	return errors.New("the file is cut off or damaged: its zip directory, at the end, is missing")
+}
+
 func isTorchZip(b []byte) bool {
 	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
 	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {

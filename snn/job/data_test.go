@@ -225,6 +225,9 @@ func TestDataErrors(t *testing.T) {
 		{"photo.jpg", big, c10, "", "auto", "photo.jpg: not a jpg file: its content is not recognised"},
 		{"empty", []byte{}, c10, "", "auto", "empty: empty file"},
 		{"trunc.png", read(t, "../picture/testdata/cat_003.png")[:100], c10, "", "auto", "trunc.png: bad png image"},
+		// A zip keeps its directory at its end: a cut one is said to be cut.
+		{"cut.pth", read(t, "../testdata/vgg16_c10.pth")[:100000], c10, "", "auto", "cut.pth: the file is cut off, and it is a PyTorch checkpoint: it goes in the other box"},
+		{"cut.npz", append([]byte("PK\x03\x04"), big...), c10, "", "auto", "cut.npz: the file is cut off or damaged: its zip directory, at the end, is missing"},
 	} {
 		b := c.b
 		if b == nil {
