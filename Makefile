@@ -82,6 +82,14 @@ fixtures:
 	$(PYTHON) tools/ref/make_fixtures.py
 	$(PYTHON) tools/ref/make_teach_fixtures.py
 
+# Issue 16's fixtures: QCFS's BottleNeck ResNets and MyFloor (about 18 minutes
+# on 2 shared cores), and an ImageNet-style folder against torchvision's
+# ImageFolder (needs python3-torchvision).
+.PHONY: fixtures-deep
+fixtures-deep:
+	$(PYTHON) tools/ref/make_deep_fixtures.py
+	$(PYTHON) tools/ref/make_imagefolder_fixtures.py
+
 # The float64 fixtures (issue 13): snn/testdata/f64_cases.json and the full-width
 # ResNet20, recomputed; then the full-width VGG16 and ResNet18 cases in $(BENCH)
 # (made once: delete $(BENCH)/f64_cases.json to recompute).
