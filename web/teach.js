@@ -8,15 +8,28 @@
 // and setStale when the page's files or settings are no longer the run's:
 // every view computes on the run it explains, or not at all. For automation,
 // window.spikegrad.teach holds the last answers (detail, slider, fd, fdAll,
-// descent) and counts them (details, forwards, fds, descents, errors).
+// descent, search, opening) and counts them (details, forwards, fds,
+// descents, errors).
+//
+// The lesson's defaults come from measurements (issue 15): the views open on
+// a layer whose measured slope (finite difference) has the sign of its
+// gradient, trying the layers with the largest |gradient| first, and the
+// steps' learning rate comes from a line search (snn.LineSearch) unless
+// the user turns it off.
 import { $, COLOURS, MAX_STEPS, fmt, fmtAxis, escapeHTML, oneLine } from './util.js';
 import { t, engineError } from './words.js';
 import { Cancelled } from './engine.js';
 
 const POSITIVE = COLOURS.positive;
 const NEGATIVE = COLOURS.negative;
+const AFTER = '#8250df'; // thresholds after the steps: neither sign's colour
 let page = null; // {call(op, run, extra), lastRun()}: from main.js
-const auto = { detail: null, slider: null, fd: null, fdAll: null, descent: null, details: 0, forwards: 0, fds: 0, descents: 0, errors: 0, sliderMs: [] };
+const auto = { detail: null, slider: null, fd: null, fdAll: null, descent: null, search: null, opening: null, details: 0, forwards: 0, fds: 0, descents: 0, errors: 0, sliderMs: [] };
+// The opening checks at most this many layers' finite differences (two
+// forward passes each) before it settles on one.
+const OPEN_TRIES = 3;
+// The line search tries lr, lr/√2, lr/2, ... this many (snn.LineSearch).
+const LR_TRIES = 10;
 
 const st = {
   layer: 0,
@@ -90,15 +103,13 @@ function freshViews() {
     return;
   }
   box.hidden = false;
-  // Start on the layer with the most negative gradient: the case the
-  // sign is most often asked about (descent raises the threshold).
-  let best = 0;
-  r.layers.forEach((l, j) => {
-    if (sum(l.grad) < sum(r.layers[best].grad)) {
-      best = j;
-    }
-  });
-  st.layer = best;
+  auto.opening = null;
+  auto.search = null;
+  $('#teach-open').textContent = t('openChecking');
+  $('#teach-open').className = 'note';
+  // Until the opening check has measured, the layer with the largest |gradient|.
+  st.layer = byGradient(r)[0];
+  st.userPicked = false;
   st.image = Math.min(st.image, r.n - 1);
   st.neuron = -1;
   st.slider = 0;
@@ -114,7 +125,86 @@ function freshViews() {
   $('#step-lr').value = gmax > 0 ? String(Number(((0.05 * Math.min(...th)) / gmax).toPrecision(2))) : '0.1';
   fillChoices();
   renderSliderText(null);
+  openOn(st.run);
+}
+
+// byGradient lists the IF layers by |dL/dthresh| (summed over a layer's
+// thresholds), largest first.
+function byGradient(r) {
+  const g = r.layers.map((l) => Math.abs(sum(l.grad)));
+  return g.map((_, j) => j).sort((a, b) => g[b] - g[a] || a - b);
+}
+
+// openOn picks the layer the views open on: the first, by |gradient|, whose
+// measured slope has the gradient's sign (at most OPEN_TRIES measured; none
+// agreeing, the largest), then asks for its detail.
+async function openOn(run) {
+  const r = result();
+  const tried = [];
+  let chosen = null;
+  try {
+    for (const j of byGradient(r).slice(0, OPEN_TRIES)) {
+      const out = await call('finiteDiff', { fd_step: Number($('#fd-step').value), fd_layers: [j], base: r });
+      if (run !== st.run) {
+        return;
+      }
+      const f = Object.assign({ layer: j }, out.fd[0]);
+      tried.push(f);
+      auto.fds++;
+      if (f.agree === 'yes') {
+        chosen = f;
+        break;
+      }
+    }
+  } catch (err) {
+    if (run !== st.run) {
+      return;
+    }
+    showError(err);
+  }
+  const pick = chosen || tried[0];
+  if (st.userPicked) {
+    // The user chose a layer meanwhile: theirs stays, and has its detail.
+    auto.opening = { layer: pick ? pick.layer : st.layer, agree: !!chosen, tried };
+    renderOpening();
+    return;
+  }
+  if (pick && pick.layer !== st.layer) {
+    st.layer = pick.layer;
+    $('#teach-layer').value = String(st.layer);
+  }
+  auto.opening = { layer: st.layer, agree: !!chosen, tried };
+  if (pick) {
+    auto.fd = pick;
+    $('#fd-one-out').textContent = fdOneText(pick);
+  }
+  renderOpening();
   requestDetail();
+}
+
+function renderOpening() {
+  const o = auto.opening;
+  const el = $('#teach-open');
+  if (!o || !result()) {
+    return;
+  }
+  const r = result();
+  const f = (x) => (x > 0 ? '+' : '') + fmt(x);
+  const pick = o.tried.find((x) => x.layer === o.layer);
+  const skipped = o.tried.filter((x) => x.layer !== o.layer && x.agree !== 'yes');
+  let text = '';
+  if (pick && o.agree) {
+    text = t('openAgrees', { layer: pick.name, slope: f(pick.slope), h: fmt(pick.h), grad: f(pick.grad) });
+  } else if (pick) {
+    text = t('openNone', { n: o.tried.length, layer: pick.name, slope: f(pick.slope), grad: f(pick.grad) }) + ' ' + t('fdWhyDiffer');
+  } else {
+    text = t('openUnmeasured', { layer: r.layers[o.layer].name });
+  }
+  if (o.agree && skipped.length) {
+    text += ' ' + t('openSkipped', { layers: skipped.map((x) => `${x.name} (${f(x.slope)} / ${f(x.grad)})`).join(', ') });
+  }
+  el.textContent = text;
+  el.className = 'note ' + (o.agree ? 'ok' : 'warn');
 }
 
 function fillChoices() {
@@ -172,17 +262,19 @@ function diagram(d) {
   const sumg = d.sum_grad_d;
   const cross = d.crossing;
   const txt = (x, y, s, cls) => `<text x="${x}" y="${y}" class="${cls || ''}">${escapeHTML(s)}</text>`;
-  return `<svg viewBox="0 0 470 170" width="470" height="170" role="img" aria-label="${escapeHTML(t('whyDiagramLabel'))}">
+  // Scaled to its box (at most 470 px wide, the size it is drawn for); the
+  // sums sit under the graph, clear of the edges' +1 and −1.
+  return `<svg viewBox="0 0 470 196" preserveAspectRatio="xMinYMin meet" role="img" aria-label="${escapeHTML(t('whyDiagramLabel'))}">
 <defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="6" markerHeight="6" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="#555"/></marker></defs>
 <rect x="10" y="20" width="90" height="34" rx="6" class="node"/>${txt(55, 42, 'mem', 'c')}
 <rect x="10" y="110" width="90" height="34" rx="6" class="node th"/>${txt(55, 132, 'thresh', 'c')}
-<rect x="170" y="62" width="120" height="40" rx="6" class="node d"/>${txt(230, 87, 'd = mem − thresh', 'c')}
+<rect x="160" y="62" width="140" height="40" rx="6" class="node d"/>${txt(230, 87, 'd = mem − thresh', 'c')}
 <rect x="340" y="65" width="70" height="34" rx="6" class="node"/>${txt(375, 87, 's = H(d)', 'c')}
-<line x1="100" y1="40" x2="168" y2="74" marker-end="url(#arrow)" class="edge"/>${txt(128, 48, '+1', 'plus')}
-<line x1="100" y1="126" x2="168" y2="92" marker-end="url(#arrow)" class="edge neg"/>${txt(120, 128, '−1', 'minus')}
-<line x1="290" y1="82" x2="338" y2="82" marker-end="url(#arrow)" class="edge"/>
-${txt(130, 130, `Σ dL/dd = ${fmt(sumg)}`, 'small')}
-${txt(130, 150, `crossing = (−1) × Σ dL/dd = ${fmt(cross)}`, 'small strong')}
+<line x1="100" y1="40" x2="158" y2="72" marker-end="url(#arrow)" class="edge"/>${txt(124, 44, '+1', 'plus')}
+<line x1="100" y1="126" x2="158" y2="94" marker-end="url(#arrow)" class="edge neg"/>${txt(138, 128, '−1', 'minus')}
+<line x1="300" y1="82" x2="338" y2="82" marker-end="url(#arrow)" class="edge"/>
+${txt(10, 170, `Σ dL/dd = ${fmt(sumg)}`, 'small sum')}
+${txt(10, 190, `crossing = (−1) × Σ dL/dd = ${fmt(cross)}`, 'small strong')}
 </svg>`;
 }
 
@@ -204,11 +296,14 @@ function renderWhy() {
   }
   const shown = bins.slice(lo, hi + 1);
   const label = (b) => (b.lo === 0 && b.hi === 0 ? '0' : b.lo < 0 ? `−${fmtAxis(-b.lo)}` : `+${fmtAxis(b.lo)}`);
+  // The title and its note are the page's text above the chart (they wrap
+  // at any width); the count's name stands along its axis.
+  $('#hist-title').textContent = t('histTitle', { layer: d.name });
+  $('#hist-sub').textContent = t('histSub');
   chart('chart-hist').setOption(
     {
       backgroundColor: '#fff',
-      title: { text: t('histTitle', { layer: d.name }), left: 8, textStyle: { fontSize: 14 }, subtext: t('histSub'), subtextStyle: { fontSize: 11 } },
-      grid: { left: 12, right: 12, top: 64, bottom: 8, containLabel: true },
+      grid: { left: 30, right: 12, top: 16, bottom: 8, containLabel: true },
       tooltip: {
         trigger: 'item',
         formatter: (p) => {
@@ -218,7 +313,7 @@ function renderWhy() {
         },
       },
       xAxis: { type: 'category', data: shown.map(label), axisLabel: { rotate: 60, fontSize: 10 } },
-      yAxis: { type: 'log', name: t('histCount'), min: 1, axisLabel: { formatter: fmtAxis } },
+      yAxis: { type: 'log', name: t('histCount'), nameLocation: 'middle', nameGap: 40, min: 1, axisLabel: { formatter: fmtAxis } },
       series: [
         {
           type: 'bar',
@@ -261,6 +356,35 @@ function renderWhy() {
   const signCross = sign(cr);
   const signTotal = sign(cr + am + re + ini);
   $('#why-verdict').textContent = t(signCross === signTotal ? 'whySameSign' : 'whyOtherSign', { crossing: fmt(cr), total: fmt(cr + am + re + ini) });
+  renderFragile();
+}
+
+// renderFragile says how firm the layer's sign is: its neuron-steps within
+// float32 rounding of the threshold (near_threshold) and, once the run's
+// sign check (spread) has come, whether the sign held in every run.
+function renderFragile() {
+  const r = result();
+  const el = $('#why-fragile');
+  if (!r || !st.detail) {
+    return;
+  }
+  const l = r.layers[st.detail.layer];
+  const near = l.near_threshold || 0;
+  const parts = [t(near > 0 ? 'fragileNear' : 'fragileNone', { n: near, layer: l.name })];
+  let held = null;
+  if (Array.isArray(l.sign_stable) && l.sign_stable.length) {
+    held = l.sign_stable.every(Boolean);
+    const lo = Math.min(...l.grad_min);
+    const hi = Math.max(...l.grad_max);
+    const k = Math.max((r.spread_runs || 1) - 1, 0); // the nudged runs, besides the checkpoint's
+    parts.push(t(held ? 'fragileHeld' : 'fragileFlipped', { runs: k, lo: fmt(lo), hi: fmt(hi), bad: l.sign_stable.filter((v) => !v).length, n: l.sign_stable.length }));
+  }
+  parts.push(t('fragileWhy'));
+  parts.push(t(r.precision === 'float64' ? 'fragileIsF64' : 'fragileTryF64'));
+  el.textContent = parts.join(' ');
+  el.className = 'note ' + (held === false || (held === null && near > 0) ? 'warn' : '');
+  el.dataset.near = String(near);
+  el.dataset.held = held === null ? '' : String(held);
 }
 
 // ---- 2. One neuron ----
@@ -314,19 +438,27 @@ function renderNeuron() {
   const ymin = Math.min(...ys);
   const ymax = Math.max(...ys);
   const pad = 0.05 * (ymax - ymin || 1);
+  // The steps are 1..T on both axes: ticks and labels on the integers (the
+  // axis runs from 0 to T + 1, whose end labels are left out), the
+  // potential after a reset half a step later.
+  const T = tr.length;
+  const stepLabel = (v) => (v >= 1 && v <= T && Number.isInteger(v) ? String(v) : '');
+  const el = $('#chart-trace');
+  $('#trace-title').textContent = t('traceTitle', { layer: d.name, c, y: Math.floor(p / d.W), x: p % d.W, image: d.image });
+  const narrow = el.clientWidth < 520;
+  st.narrow = narrow;
   chart('chart-trace').setOption(
     {
       backgroundColor: '#fff',
-      title: { text: t('traceTitle', { layer: d.name, c, y: Math.floor(p / d.W), x: p % d.W, image: d.image }), left: 8, textStyle: { fontSize: 14 } },
-      legend: { top: 26 },
+      legend: { top: 0, left: 8, right: 8, type: narrow ? 'scroll' : 'plain' },
       grid: [
-        { left: 12, right: 16, top: 64, height: '46%', containLabel: true },
-        { left: 12, right: 16, top: '70%', bottom: 8, containLabel: true },
+        { left: 12, right: 16, top: 60, height: '44%', containLabel: true },
+        { left: 12, right: 16, top: '74%', bottom: 8, containLabel: true },
       ],
       tooltip: { trigger: 'axis', valueFormatter: fmt },
       xAxis: [
-        { type: 'value', min: 0.5, max: tr.length + 1, interval: 1, gridIndex: 0, name: t('traceStep') },
-        { type: 'value', min: 0.5, max: tr.length + 1, interval: 1, gridIndex: 1 },
+        { type: 'value', min: 0, max: T + 1, interval: 1, gridIndex: 0, name: t('traceStep'), nameLocation: 'middle', nameGap: 22, axisLabel: { formatter: stepLabel } },
+        { type: 'value', min: 0, max: T + 1, interval: 1, gridIndex: 1, axisLabel: { formatter: stepLabel } },
       ],
       yAxis: [
         { type: 'value', gridIndex: 0, name: 'mem', min: ymin - pad, max: ymax + pad, axisLabel: { formatter: fmtAxis } },
@@ -338,7 +470,13 @@ function renderNeuron() {
           type: 'line',
           data: mem,
           symbolSize: 5,
-          markLine: { symbol: 'none', lineStyle: { color: COLOURS.line, type: 'dashed' }, data: [{ yAxis: th, name: 'thresh' }], label: { formatter: `thresh ${fmt(th)}` } },
+          markLine: {
+            symbol: 'none',
+            lineStyle: { color: COLOURS.line, type: 'dashed' },
+            data: [{ yAxis: th, name: 'thresh' }],
+            // Inside the plot, above the line's end: never cut by the edge.
+            label: { formatter: `thresh ${fmt(th)}`, position: 'insideEndTop', color: COLOURS.line },
+          },
           markArea: { itemStyle: { color: COLOURS.window }, data: [[{ yAxis: th - d.gamma, name: t('traceWindow') }, { yAxis: th + d.gamma }]] },
         },
         {
@@ -349,14 +487,21 @@ function renderNeuron() {
           itemStyle: { color: POSITIVE },
           data: tr.map((s, i) => (s.s ? [i + 1, s.mem] : null)).filter(Boolean),
         },
-        {
-          name: 'dL/dd',
+        // dL/dd in two series, one colour each, so each legend swatch has
+        // its bars' colour.
+        ...[
+          ['dL/dd > 0', POSITIVE, (g) => g > 0],
+          ['dL/dd < 0', NEGATIVE, (g) => g < 0],
+        ].map(([name, color, keep]) => ({
+          name,
           type: 'bar',
           xAxisIndex: 1,
           yAxisIndex: 1,
           barWidth: 14,
-          data: tr.map((s, i) => ({ value: [i + 1, s.grad_d], itemStyle: { color: s.grad_d < 0 ? NEGATIVE : POSITIVE } })),
-        },
+          barGap: '-100%',
+          itemStyle: { color },
+          data: tr.map((s, i) => [i + 1, keep(s.grad_d) ? s.grad_d : '-']),
+        })),
       ],
     },
     true,
@@ -462,6 +607,13 @@ function agreeText(a) {
   return t(a === 'yes' ? 'fdYes' : a === 'no' ? 'fdNo' : 'fdFlat');
 }
 
+// fdOneText says one layer's measured slope against its gradient, and why
+// they can differ when they do.
+function fdOneText(f) {
+  const s = t('fdOne', { layer: f.name, h: fmt(f.h), slope: fmt(f.slope), grad: fmt(f.grad), agree: agreeText(f.agree) });
+  return f.agree === 'yes' ? s : s + ' ' + t('fdWhyDiffer');
+}
+
 async function fdOne() {
   clearError();
   const step = Number($('#fd-step').value);
@@ -474,7 +626,7 @@ async function fdOne() {
     const f = out.fd[0];
     auto.fd = f;
     auto.fds++;
-    $('#fd-one-out').textContent = t('fdOne', { layer: f.name, h: fmt(f.h), slope: fmt(f.slope), grad: fmt(f.grad), agree: agreeText(f.agree) });
+    $('#fd-one-out').textContent = fdOneText(f);
   } catch (err) {
     showError(err);
   }
@@ -534,7 +686,7 @@ function renderFDTable() {
     c.className = f.agree === 'yes' ? 'ok' : f.agree === 'no' ? 'bad' : '';
     same += f.agree === 'yes' ? 1 : 0;
   }
-  $('#fd-summary').textContent = t('fdSummary', { same, n: fd.length });
+  $('#fd-summary').textContent = t('fdSummary', { same, n: fd.length }) + (same < fd.length ? ' ' + t('fdWhyDiffer') : '');
 }
 
 // ---- 4. Take steps ----
@@ -543,15 +695,30 @@ async function descend() {
   clearError();
   const lr = Number($('#step-lr').value);
   const steps = Number($('#step-n').value);
+  const search = $('#step-search').checked;
   const button = $('#step-go');
   button.disabled = true;
+  $('#step-out').textContent = t(search ? 'stepSearching' : 'stepRunning');
+  $('#step-out').className = 'verdict';
   try {
     const run = st.run;
-    const out = await call('descend', { lr, steps });
-    if (run !== st.run) {
-      return;
+    let pts;
+    if (search) {
+      const out = await call('lineSearch', { lr, steps, tries: LR_TRIES, base: result() });
+      if (run !== st.run) {
+        return;
+      }
+      auto.search = out.search;
+      pts = out.search.steps;
+    } else {
+      const out = await call('descend', { lr, steps });
+      if (run !== st.run) {
+        return;
+      }
+      auto.search = null;
+      pts = out.steps;
     }
-    auto.descent = out.steps;
+    auto.descent = pts;
     auto.descents++;
     renderDescent();
   } catch (err) {
@@ -567,13 +734,14 @@ function renderDescent() {
   if (!pts || !r) {
     return;
   }
+  $('#steps-title').textContent = t('stepsTitle');
+  $('#stepbars-title').textContent = t('stepBarsTitle');
   chart('chart-steps').setOption(
     {
       backgroundColor: '#fff',
-      title: { text: t('stepsTitle'), left: 8, textStyle: { fontSize: 14 } },
-      grid: { left: 12, right: 16, top: 48, bottom: 8, containLabel: true },
+      grid: { left: 12, right: 16, top: 36, bottom: 30, containLabel: true },
       tooltip: { trigger: 'axis', valueFormatter: fmt },
-      xAxis: { type: 'category', name: t('stepsAxis'), data: pts.map((_, k) => String(k)) },
+      xAxis: { type: 'category', name: t('stepsAxis'), nameLocation: 'middle', nameGap: 26, data: pts.map((_, k) => String(k)) },
       yAxis: { type: 'value', scale: true, name: t('stepsLoss'), axisLabel: { formatter: fmtAxis } },
       series: [{ type: 'line', name: t('stepsLoss'), data: pts.map((p) => p.loss), symbolSize: 8 }],
     },
@@ -583,30 +751,39 @@ function renderDescent() {
   chart('chart-stepbars').setOption(
     {
       backgroundColor: '#fff',
-      title: { text: t('stepBarsTitle'), left: 8, textStyle: { fontSize: 14 } },
-      legend: { top: 26 },
-      grid: { left: 12, right: 16, top: 64, bottom: 8, containLabel: true },
+      legend: { top: 0 },
+      grid: { left: 12, right: 16, top: 36, bottom: 8, containLabel: true },
       tooltip: { trigger: 'axis', valueFormatter: fmt },
       xAxis: { type: 'category', data: r.layers.map((l) => l.name), axisLabel: { rotate: 45, fontSize: 10 } },
       yAxis: { type: 'value', scale: true, axisLabel: { formatter: fmtAxis } },
       series: [
         { type: 'bar', name: t('stepBefore'), data: pts[0].thresh.map((v) => sum(v) / v.length), itemStyle: { color: COLOURS.before } },
-        {
-          type: 'bar',
-          name: t('stepAfter'),
-          data: last.thresh.map((v, j) => ({ value: sum(v) / v.length, itemStyle: { color: pts[0].grad[j] < 0 ? NEGATIVE : POSITIVE } })),
-        },
+        // One colour, the legend's: which way each threshold moved is the
+        // bars' difference (the sign colours are the gradient's charts').
+        { type: 'bar', name: t('stepAfter'), data: last.thresh.map((v) => sum(v) / v.length), itemStyle: { color: AFTER } },
       ],
     },
     true,
   );
   const down = last.loss < pts[0].loss;
-  const first = pts[1].loss < pts[0].loss;
-  $('#step-out').textContent =
-    t(first ? 'stepFirstLowered' : 'stepFirstNot', { before: fmt(pts[0].loss), after: fmt(pts[1].loss) }) +
-    ' ' +
-    t(down ? 'stepLowered' : 'stepNotLowered', { before: fmt(pts[0].loss), after: fmt(last.loss), steps: pts.length - 1 });
-  $('#step-out').className = 'verdict ' + (down ? 'ok' : 'bad');
+  const every = pts.every((p, k) => k === 0 || p.loss < pts[k - 1].loss);
+  const s = auto.search;
+  let text = '';
+  if (s) {
+    const tries = s.tries.map((x) => `${fmt(x.lr)} (${x.lowered ? t('tryLowered') : t('tryRose', { step: x.losses.length - 1 })})`).join(', ');
+    text = t(s.found ? 'searchFound' : 'searchNone', { lr: fmt(s.lr), steps: Number($('#step-n').value), tries }) + ' ';
+  }
+  const losses = pts.map((p) => fmt(p.loss)).join(' → ');
+  if (pts.length < 2) {
+    text += t('stepNone');
+  } else if (every) {
+    text += t('stepEvery', { losses, steps: pts.length - 1 });
+  } else {
+    const k = pts.findIndex((p, i) => i > 0 && p.loss >= pts[i - 1].loss);
+    text += t(down ? 'stepSomeRise' : 'stepRiseEnd', { losses, step: k, steps: pts.length - 1 }) + ' ' + t('stepWhyRise');
+  }
+  $('#step-out').textContent = text;
+  $('#step-out').className = 'verdict ' + (every && pts.length > 1 ? 'ok' : down ? '' : 'bad');
 }
 
 // ---- Wiring ----
@@ -614,6 +791,7 @@ function renderDescent() {
 function bind() {
   $('#teach-layer').addEventListener('change', () => {
     st.layer = Number($('#teach-layer').value);
+    st.userPicked = true;
     st.neuron = -1;
     st.slider = 0;
     $('#teach-slider').value = '0';
@@ -635,7 +813,21 @@ function bind() {
   $('#fd-one').addEventListener('click', fdOne);
   $('#fd-all').addEventListener('click', fdAll);
   $('#step-go').addEventListener('click', descend);
-  window.addEventListener('resize', () => Object.values(charts).forEach((c) => c.resize()));
+  window.addEventListener('resize', () => {
+    Object.values(charts).forEach((c) => c.resize());
+    // The trace's legend scrolls on a narrow chart: draw it again when the
+    // width crosses that line.
+    if (st.detail && charts['chart-trace'] && (($('#chart-trace').clientWidth < 520) !== st.narrow)) {
+      renderNeuron();
+    }
+  });
+  // The run's sign check (main.js's spread phase) replaces its result with
+  // one that has each layer's sign_stable: say what it found.
+  new MutationObserver(() => {
+    if (document.body.dataset.spread === 'done') {
+      renderFragile();
+    }
+  }).observe(document.body, { attributes: true, attributeFilter: ['data-spread'] });
 }
 
 // init starts the views: page gives the engine's calls for a run.
@@ -663,6 +855,10 @@ export function redraw() {
     renderSliderText(auto.slider);
     renderFDTable();
     renderDescent();
+    renderOpening();
+    if (auto.fd && auto.fd.name === result().layers[st.layer].name) {
+      $('#fd-one-out').textContent = fdOneText(auto.fd);
+    }
   }
 }
 
@@ -682,7 +878,7 @@ export function cancel() {
 }
 
 function setControls() {
-  for (const sel of ['#teach-layer', '#teach-image', '#teach-slider', '#fd-one', '#fd-all', '#step-go', '#fd-step', '#step-lr', '#step-n']) {
+  for (const sel of ['#teach-layer', '#teach-image', '#teach-slider', '#fd-one', '#fd-all', '#step-go', '#fd-step', '#step-lr', '#step-n', '#step-search']) {
     $(sel).disabled = st.stale;
   }
   $('#rate-map').classList.toggle('stale', st.stale);
