@@ -339,13 +339,11 @@ func TestShardSplit(t *testing.T) {
 // TestShards10000: shards of 10,000 CIFAR-shaped images (random pixels and
 // labels in a CIFAR-10 binary batch made here) merge to the same numbers as
 // one run over all of them, to 1e-12 relative in float32: the small VGG11
-// fixture at T=4, 4 shards, each shard and the one run in one part (-batch
-// 10000). An image's dL/dlogits is (softmax - onehot)/(T*n) rounded to
-// float32, so with n = 2500 and 10000 it differs by exactly a power of two
-// and each image's numbers scale exactly; parts of other sizes (the
-// default -batch 256 splits 2,500 images 9 x 256 + 196) round that float32
-// differently, and there the merge agrees with one run to about 2e-6 of a
-// layer's largest value (float32 rounding), 1e-12 with -f64.
+// fixture at T=4, 4 shards, with the default -batch 256 (2,500 images a
+// shard in 9 parts of 256 and one of 196, the one run in 40 parts). Each
+// image's backward runs on its own loss and the 1/n of the batch mean is
+// applied in float64 to the sums, so an image adds the same numbers in any
+// part.
 func TestShards10000(t *testing.T) {
 	if testing.Short() {
 		t.Skip("10,000 images twice: not with -short")
@@ -362,28 +360,7 @@ func TestShards10000(t *testing.T) {
 	if err := os.WriteFile(data, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	args := []string{"-ckpt", testdata + "vgg11_c10.pth", "-data", data, "-n", "10000", "-T", "4", "-batch", "10000", "-json"}
-	one, _, err := runCLI(args...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var files []string
-	for i := range 4 {
-		out, _, err := runCLI(append(args, "-shard", fmt.Sprintf("%d/4", i))...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		f := filepath.Join(dir, fmt.Sprintf("part%d.json", i))
-		if err := os.WriteFile(f, []byte(out), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		files = append(files, f)
-	}
-	merged, _, err := runCLI(append([]string{"merge", "-json"}, files...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, w := decodeOutput(t, "merge", merged), decodeOutput(t, "one run", one)
+	m, w := shardAndMerge(t, []string{"-ckpt", testdata + "vgg11_c10.pth", "-data", data, "-n", "10000", "-T", "4", "-json"}, 4)
 	worst := sameNumbers(t, &m.Result, &w.Result, 1e-12)
 	if m.N != n || m.Indices != "0-9999" {
 		t.Errorf("merged n %d, indices %q", m.N, m.Indices)
@@ -395,29 +372,7 @@ func TestShards10000(t *testing.T) {
 // too: each run's gradient, its range and whether the sign held are one
 // run's.
 func TestShardsSpread(t *testing.T) {
-	dir := t.TempDir()
-	args := []string{"-ckpt", demoDir + "vgg16_demo.pth", "-data", demoDir + "demo_batch.bin", "-n", "8", "-spread", "2", "-json"}
-	one, _, err := runCLI(args...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var files []string
-	for i := range 2 {
-		out, _, err := runCLI(append(args, "-shard", fmt.Sprintf("%d/2", i))...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		f := filepath.Join(dir, fmt.Sprintf("part%d.json", i))
-		if err := os.WriteFile(f, []byte(out), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		files = append(files, f)
-	}
-	merged, _, err := runCLI(append([]string{"merge", "-json"}, files...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, w := decodeOutput(t, "merge", merged), decodeOutput(t, "one run", one)
+	m, w := shardAndMerge(t, []string{"-ckpt", demoDir + "vgg16_demo.pth", "-data", demoDir + "demo_batch.bin", "-n", "8", "-spread", "2", "-json"}, 2)
 	sameNumbers(t, &m.Result, &w.Result, 1e-12)
 	if m.SpreadRuns != 3 || w.SpreadRuns != 3 {
 		t.Fatalf("spread runs: merged %d, one run %d; want 3", m.SpreadRuns, w.SpreadRuns)
@@ -440,4 +395,32 @@ func TestShardsSpread(t *testing.T) {
 			}
 		}
 	}
+}
+
+// shardAndMerge runs the CLI with args once and as n shards, joins the
+// shards' -json with spikegrad merge, and returns the merge and the one run.
+func shardAndMerge(t *testing.T, args []string, n int) (merged, one *output) {
+	t.Helper()
+	dir := t.TempDir()
+	whole, _, err := runCLI(args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var files []string
+	for i := range n {
+		out, _, err := runCLI(append(args, "-shard", fmt.Sprintf("%d/%d", i, n))...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := filepath.Join(dir, fmt.Sprintf("part%d.json", i))
+		if err := os.WriteFile(f, []byte(out), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, f)
+	}
+	out, _, err := runCLI(append([]string{"merge", "-json"}, files...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return decodeOutput(t, "merge", out), decodeOutput(t, "one run", whole)
 }
