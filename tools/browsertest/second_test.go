@@ -1,7 +1,6 @@
 package browsertest
 
 import (
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -19,19 +18,7 @@ import (
 //
 //	SPIKEGRAD_BENCH=$HOME/.cache/spikegrad-bench go test ./tools/browsertest -run TestSecondRun -v -timeout 30m
 func TestSecondRun(t *testing.T) {
-	if os.Getenv("CI") == "true" {
-		t.Skip("a benchmark, not a CI test")
-	}
-	dir := os.Getenv("SPIKEGRAD_BENCH")
-	if dir == "" {
-		t.Skipf("set SPIKEGRAD_BENCH to a folder holding %s and %s (make bench makes them)", benchCkpt, benchData)
-	}
-	ckpt, data := filepath.Join(dir, benchCkpt), filepath.Join(dir, benchData)
-	for _, f := range []string{ckpt, data} {
-		if _, err := os.Stat(f); err != nil {
-			t.Skipf("SPIKEGRAD_BENCH=%s: %v", dir, err)
-		}
-	}
+	ckpt, data := benchFiles(t)
 	p := startPage(t, 25*time.Minute)
 	ctx := p.ctx
 	if err := chromedp.Do(ctx, chromedp.Navigate(p.srv.URL+"/")); err != nil {

@@ -38,19 +38,7 @@ const (
 //
 //	SPIKEGRAD_BENCH=$HOME/.cache/spikegrad-bench go test ./tools/browsertest -run TestFullVGG16 -v -timeout 60m
 func TestFullVGG16(t *testing.T) {
-	if os.Getenv("CI") == "true" {
-		t.Skip("a benchmark, not a CI test")
-	}
-	dir := os.Getenv("SPIKEGRAD_BENCH")
-	if dir == "" {
-		t.Skipf("set SPIKEGRAD_BENCH to a folder holding %s and %s (make bench makes them)", benchCkpt, benchData)
-	}
-	ckpt, data := filepath.Join(dir, benchCkpt), filepath.Join(dir, benchData)
-	for _, f := range []string{ckpt, data} {
-		if _, err := os.Stat(f); err != nil {
-			t.Skipf("SPIKEGRAD_BENCH=%s: %v", dir, err)
-		}
-	}
+	ckpt, data := benchFiles(t)
 	// 1. The demo, navigation to bars, in demoRuns fresh browsers (nothing
 	// cached), each first left to finish its own start-up, as a user's
 	// browser has: the page's clock, from navigation to the frame with the
@@ -453,4 +441,24 @@ func chromiumCPU() float64 {
 		total += (u + k) / 100 // clock ticks, USER_HZ 100 on Linux
 	}
 	return total
+}
+
+// benchFiles are make bench's full VGG16 and its batch, in the folder
+// SPIKEGRAD_BENCH names; a benchmark skips without them, and under CI=true.
+func benchFiles(t *testing.T) (ckpt, data string) {
+	t.Helper()
+	if os.Getenv("CI") == "true" {
+		t.Skip("a benchmark, not a CI test")
+	}
+	dir := os.Getenv("SPIKEGRAD_BENCH")
+	if dir == "" {
+		t.Skipf("set SPIKEGRAD_BENCH to a folder holding %s and %s (make bench makes them)", benchCkpt, benchData)
+	}
+	ckpt, data = filepath.Join(dir, benchCkpt), filepath.Join(dir, benchData)
+	for _, f := range []string{ckpt, data} {
+		if _, err := os.Stat(f); err != nil {
+			t.Skipf("SPIKEGRAD_BENCH=%s: %v", dir, err)
+		}
+	}
+	return ckpt, data
 }
