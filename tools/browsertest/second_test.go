@@ -1,7 +1,6 @@
 package browsertest
 
 import (
-	"path/filepath"
 	"testing"
 	"time"
 
