@@ -30,7 +30,7 @@ func TestTeachLayout(t *testing.T) {
 	waitTeach(t, ctx, "details", 0)
 	// Two steps at the lr shown, for the steps' charts (the line search is
 	// TestTeach's).
-	evaluate[bool](t, ctx, `(() => { document.querySelector('#step-search').checked = false; document.querySelector('#step-n').value = '2'; document.querySelector('#step-go').click(); return true; })()`)
+	evaluate[bool](t, ctx, `(() => { const s = document.querySelector('#step-search'); if (s) { s.checked = false; } document.querySelector('#step-n').value = '2'; document.querySelector('#step-go').click(); return true; })()`)
 	waitTeach(t, ctx, "descents", 0)
 
 	for _, w := range []int64{1280, 800, 390} {

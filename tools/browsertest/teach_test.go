@@ -6,6 +6,8 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -25,7 +27,7 @@ import (
 // to float32 rounding, and losses to 1e-4 relative (a spike sitting on its
 // threshold may flip). Screenshots: artifacts/teach-*.png.
 func TestTeach(t *testing.T) {
-	p := startPage(t, 10*time.Minute)
+	p := startPage(t, 15*time.Minute)
 	ctx := p.ctx
 	net, err := job.Checkpoint(demo.CheckpointName, demo.Checkpoint)
 	if err != nil {
@@ -43,20 +45,53 @@ func TestTeach(t *testing.T) {
 	}
 	res := waitRun(t, ctx, 0, 3*time.Minute)
 
-	// 1. Why this sign: the layer with the most negative gradient, its
-	// detail as the engine computes it natively.
+	// 1. Why this sign: the views open on the first layer, by |gradient|,
+	// whose measured slope has the gradient's sign (issue 15), and say so;
+	// its detail as the engine computes it natively.
 	waitTeach(t, ctx, "details", 0)
 	d := evaluate[snn.DetailResult](t, ctx, `window.spikegrad.teach.detail`)
-	best := 0
-	for j, l := range res.Layers {
-		if l.Grad[0] < res.Layers[best].Grad[0] {
-			best = j
+	nativeFD, err := net.FiniteDiff(bg, b.X, b.Labels, opt, 1e-2, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	order := make([]int, len(res.Layers))
+	for j := range order {
+		order[j] = j
+	}
+	sort.SliceStable(order, func(a, b int) bool {
+		return math.Abs(res.Layers[order[a]].Grad[0]) > math.Abs(res.Layers[order[b]].Grad[0])
+	})
+	wantLayer := -1
+	for _, j := range order[:3] {
+		if nativeFD[j].Agree == "yes" {
+			wantLayer = j
+			break
 		}
 	}
-	if d.Layer != best || res.Layers[best].Grad[0] >= 0 {
-		t.Errorf("the view opened on layer %d (grad %g), want %d, the most negative", d.Layer, res.Layers[d.Layer].Grad[0], best)
+	type opening struct {
+		Layer int
+		Agree bool
+		Tried []snn.FD
 	}
+	o := evaluate[opening](t, ctx, `window.spikegrad.teach.opening`)
+	if wantLayer < 0 || d.Layer != wantLayer || !o.Agree || o.Layer != wantLayer {
+		t.Errorf("the view opened on %s (agree %v), want %d, the first of %v by |gradient| whose slope agrees natively", res.Layers[d.Layer].Name, o.Agree, wantLayer, order[:3])
+	}
+	if f := o.Tried[len(o.Tried)-1]; f.Agree != "yes" || f.Name != res.Layers[d.Layer].Name {
+		t.Errorf("the opening's last measurement %+v is not the agreeing layer's", f)
+	}
+	openText := evaluate[string](t, ctx, `document.querySelector('#teach-open').textContent`)
+	if !strings.Contains(openText, "Opened on "+res.Layers[d.Layer].Name) || !strings.Contains(openText, "same sign") {
+		t.Errorf("the opening says %q", openText)
+	}
+	t.Logf("opened on %s after measuring %d layers: %s", res.Layers[d.Layer].Name, len(o.Tried), openText)
 	checkDetail(t, ctx, net, b, opt, &d, res)
+	// How firm the sign is: the layer's near_threshold, the one sentence
+	// on float32 and float64.
+	fragile := evaluate[string](t, ctx, `document.querySelector('#why-fragile').textContent`)
+	if near := evaluate[string](t, ctx, `document.querySelector('#why-fragile').dataset.near`); near != fmt.Sprint(res.Layers[d.Layer].NearThreshold) || !strings.Contains(fragile, "near_threshold") || !strings.Contains(fragile, "float64") {
+		t.Errorf("why-fragile (near %s, engine %d) says %q", near, res.Layers[d.Layer].NearThreshold, fragile)
+	}
 	ratio := evaluate[string](t, ctx, `document.querySelector('#why-numbers').dataset.ratio`)
 	if r := parse(t, ratio); math.Abs(r+0.5) > 1e-3 {
 		t.Errorf("the page shows init/crossing = %s, want -0.5", ratio)
@@ -110,21 +145,19 @@ func TestTeach(t *testing.T) {
 	if v := evaluate[string](t, ctx, `document.querySelector('#slider-verdict').textContent`); v == "" {
 		t.Error("the slider says nothing about the sign")
 	}
-	// The measured slope of this layer, and the table for all layers.
+	// The measured slope of this layer, and the table for all layers (the
+	// opening's measurements counted before).
+	fdsBefore := evaluate[int](t, ctx, `window.spikegrad.teach.fds`)
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#fd-one"))); err != nil {
 		t.Fatal(err)
 	}
-	waitTeach(t, ctx, "fds", 0)
+	waitTeach(t, ctx, "fds", fdsBefore)
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#fd-all"))); err != nil {
 		t.Fatal(err)
 	}
-	waitTeach(t, ctx, "fds", 1)
+	waitTeach(t, ctx, "fds", fdsBefore+1)
 	fds := evaluate[[]snn.FD](t, ctx, `window.spikegrad.teach.fdAll`)
 	one := evaluate[snn.FD](t, ctx, `window.spikegrad.teach.fd`)
-	nativeFD, err := net.FiniteDiff(bg, b.X, b.Labels, opt, 1e-2, nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
 	if len(fds) != len(nativeFD) {
 		t.Fatalf("the page's table has %d layers, the engine %d", len(fds), len(nativeFD))
 	}
@@ -146,31 +179,57 @@ func TestTeach(t *testing.T) {
 	}
 	shotOf(t, p, "#teach-move", "teach-slider.png")
 
-	// 4. Steps: the page's loss curve against the native Descend.
-	if err := chromedp.Do(ctx, chromedp.SetValue(chromedp.CSS("#step-n"), "3")); err != nil {
-		t.Fatal(err)
+	// 4. Steps with the page's defaults (3 steps, the line search from the
+	// lr shown): the loss lowered at every step, the learning rate and the
+	// tries as the native LineSearch's, the steps as Descend's at that lr.
+	if n := evaluate[string](t, ctx, `document.querySelector('#step-n').value`); n != "3" {
+		t.Errorf("the page's default is %s steps, want 3", n)
 	}
-	lr := parse(t, evaluate[string](t, ctx, `document.querySelector('#step-lr').value`))
+	if !evaluate[bool](t, ctx, `document.querySelector('#step-search').checked`) {
+		t.Error("the line search is off by default")
+	}
+	lr0 := parse(t, evaluate[string](t, ctx, `document.querySelector('#step-lr').value`))
+	t0 = time.Now()
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#step-go"))); err != nil {
 		t.Fatal(err)
 	}
 	waitTeach(t, ctx, "descents", 0)
+	pageMs := time.Since(t0).Milliseconds()
+	search := evaluate[snn.LRSearch](t, ctx, `window.spikegrad.teach.search`)
 	steps := evaluate[[]snn.DescentStep](t, ctx, `window.spikegrad.teach.descent`)
-	nativeSteps, err := net.Descend(bg, b.X, b.Labels, opt, lr, 3)
+	nativeSearch, err := net.LineSearch(bg, b.X, b.Labels, opt, lr0, 3, 10, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !search.Found || len(steps) != 4 {
+		t.Errorf("the line search from lr %g found none (%d points): %+v", lr0, len(steps), search.Tries)
+	}
+	for k := 1; k < len(steps); k++ {
+		if steps[k].Loss >= steps[k-1].Loss {
+			t.Errorf("step %d raised the loss: %g -> %g", k, steps[k-1].Loss, steps[k].Loss)
+		}
+	}
+	if !near(search.LR, nativeSearch.LR, 1e-12*nativeSearch.LR) || len(search.Tries) != len(nativeSearch.Tries) {
+		t.Errorf("the page chose lr %g after %d tries, natively %g after %d", search.LR, len(search.Tries), nativeSearch.LR, len(nativeSearch.Tries))
+	}
+	nativeSteps, err := net.Descend(bg, b.X, b.Labels, opt, search.LR, 3)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for k, w := range nativeSteps {
-		if !near(steps[k].Loss, w.Loss, 1e-4*w.Loss) {
-			t.Errorf("step %d: page loss %g, native %g", k, steps[k].Loss, w.Loss)
+		if k < len(steps) && !near(steps[k].Loss, w.Loss, 1e-4*w.Loss) {
+			t.Errorf("step %d: page loss %g, native Descend %g", k, steps[k].Loss, w.Loss)
 		}
 	}
-	t.Logf("lr %g: losses %v", lr, func() (l []float64) {
+	for _, try := range search.Tries {
+		t.Logf("line search: lr %.4g losses %v lowered %v", try.LR, try.Losses, try.Lowered)
+	}
+	t.Logf("lr %.4g chosen from %g in %d tries (%d ms in the page): losses %v; says %q", search.LR, lr0, len(search.Tries), pageMs, func() (l []float64) {
 		for _, s := range steps {
 			l = append(l, s.Loss)
 		}
 		return
-	}())
+	}(), evaluate[string](t, ctx, `document.querySelector('#step-out').textContent`))
 	shotOf(t, p, "#teach-step", "teach-step.png")
 
 	// Chinese.
@@ -218,7 +277,7 @@ func checkDetail(t *testing.T, ctx context.Context, net *snn.Net, b *job.Batch, 
 func waitTeach(t *testing.T, ctx context.Context, counter string, n int) {
 	t.Helper()
 	expr := fmt.Sprintf(`window.spikegrad.teach && (window.spikegrad.teach.%s > %d || window.spikegrad.teach.errors > 0)`, counter, n)
-	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(4*time.Minute), chromedp.WithPollingInterval(50*time.Millisecond))); err != nil {
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(8*time.Minute), chromedp.WithPollingInterval(50*time.Millisecond))); err != nil {
 		t.Fatalf("waiting for teach.%s > %d: %v", counter, n, err)
 	}
 	if msg := evaluate[string](t, ctx, `window.spikegrad.teach.errors ? document.querySelector('#teach-error').textContent : ''`); msg != "" {
