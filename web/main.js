@@ -715,6 +715,9 @@ let curveNote = null; // what the curve's box says while it has no curve
 function startCurve(runRec) {
   const live = () => state.lastRun === runRec;
   curveNote = curve.tmax() ? { key: 'curveRunning', args: { tmax: curve.tmax() } } : { key: 'curveOff' };
+  if (!curve.tmax()) {
+    runRec.curve = null;
+  }
   charts.drawCurve(runRec, curveNote);
   curve.run(pool, runRec, live).then((got) => {
     if (got && live()) {
@@ -849,6 +852,13 @@ async function start() {
   bindFiles();
   bindPaths();
   charts.bindControls(() => state.lastRun && pathsChanged(true), () => state.lastRun);
+  // A new T_max: the shown run's curve again (after what the workers do).
+  $('#curve-tmax').addEventListener('change', () => {
+    if (state.lastRun && !state.running) {
+      curve.stop();
+      startCurve(state.lastRun);
+    }
+  });
   table.bindExports(() => state.lastRun);
   settingsForm.bind(() => {
     clearError(['settings', 'run']);

@@ -196,11 +196,19 @@ func TestChartsScale(t *testing.T) {
 		t.Logf("curve: %+v", ci)
 	}
 	shotOf(t, p, "#curve-box", "charts-curve.png")
+	// Another T_max: the same run's curve again, to 16.
+	curves := evaluate[int](t, ctx, `window.spikegrad.curves`)
+	evaluate[bool](t, ctx, `(() => { const e = document.querySelector('#curve-tmax'); e.value = '16'; e.dispatchEvent(new Event('change')); return true; })()`)
+	waitCount(t, ctx, "curves", curves, 3*time.Minute)
+	if ci := evaluate[curveInfo](t, ctx, curveJS); ci.State != "done" || ci.Points != 16 || len(ci.Mark) != 1 || ci.Mark[0] != fmt.Sprint(demo.T) {
+		t.Errorf("curve to 16: %+v", ci)
+	}
+	evaluate[bool](t, ctx, `(() => { const e = document.querySelector('#curve-tmax'); e.value = '64'; return true; })()`)
 
-	// 4. Pin the demo's run; run T=4: its bars beside the pinned ones, the
+	// 4. Pin the demo's run; run T=64: its bars beside the pinned ones, the
 	// difference in the table.
 	runs := evaluate[int](t, ctx, `window.spikegrad.runs`)
-	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#pin-run")), chromedp.SetValue(chromedp.CSS("#opt-T"), "4")); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#pin-run")), chromedp.SetValue(chromedp.CSS("#opt-T"), "64")); err != nil {
 		t.Fatal(err)
 	}
 	if hasSpread {
@@ -210,6 +218,8 @@ func TestChartsScale(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitRun(t, ctx, runs, 3*time.Minute)
+	t.Logf("one T=64 run of the demo's 32 images (gradients, no sign check): %.1f s on %d workers; its curve to 64 took %s",
+		evaluate[float64](t, ctx, `window.spikegrad.lastRun.seconds`), evaluate[int](t, ctx, `window.spikegrad.lastRun.workers`), ci.Note)
 	checkPinned := func(what string) {
 		t.Helper()
 		b := bars(t, p, "grad")
@@ -222,7 +232,7 @@ func TestChartsScale(t *testing.T) {
 			t.Errorf("%s: table head %q, %d difference cells", what, head, diffs)
 		}
 	}
-	checkPinned("pinned, then T=4")
+	checkPinned("pinned, then T=64")
 	shotOf(t, p, "#chart-grad", "charts-pinned.png")
 	// A reload keeps the pin: the demo's run (T=8 again) beside it.
 	runs = 0
