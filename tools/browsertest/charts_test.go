@@ -99,10 +99,10 @@ func TestChartsScale(t *testing.T) {
 	// 1. The page's gradient chart on given gradients: the run shown, its
 	// layers' gradients replaced (charts.js is the page's own module).
 	type drawn struct {
-		Bars    barsInfo `json:"bars"`
-		Tip     string   `json:"tip"`
-		Sub     string   `json:"sub"`
-		Marks   []string `json:"marks"`
+		Bars    barsInfo  `json:"bars"`
+		Tip     string    `json:"tip"`
+		Sub     string    `json:"sub"`
+		Marks   []string  `json:"marks"`
 		Opacity []float64 `json:"opacity"`
 	}
 	drawWith := func(name, grads, extra string) drawn {
