@@ -140,6 +140,8 @@ function byGradient(r) {
 // agreeing, the largest), then asks for its detail.
 async function openOn(run) {
   const r = result();
+  // The teaching views' work for this run goes on until its detail is in.
+  $('#teach').dataset.detail = 'running';
   const tried = [];
   let chosen = null;
   try {
