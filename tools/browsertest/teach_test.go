@@ -92,6 +92,28 @@ func TestTeach(t *testing.T) {
 	if near := evaluate[string](t, ctx, `document.querySelector('#why-fragile').dataset.near`); near != fmt.Sprint(res.Layers[d.Layer].NearThreshold) || !strings.Contains(fragile, "near_threshold") || !strings.Contains(fragile, "float64") {
 		t.Errorf("why-fragile (near %s, engine %d) says %q", near, res.Layers[d.Layer].NearThreshold, fragile)
 	}
+	// After the run's sign check (its spread phase, on by default): whether
+	// the layer's sign held, as the check's result says.
+	if spread := evaluate[int](t, ctx, `Number(document.querySelector('#opt-spread') ? document.querySelector('#opt-spread').value : 0)`); spread > 0 {
+		if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`['done', 'cancelled', 'mismatch', 'error'].includes(document.body.dataset.spread)`, chromedp.WithPollingTimeout(5*time.Minute), chromedp.WithPollingInterval(100*time.Millisecond))); err != nil {
+			t.Fatalf("waiting for the sign check: %v", err)
+		}
+		if how := evaluate[string](t, ctx, `document.body.dataset.spread`); how != "done" {
+			t.Fatalf("the sign check ended %q", how)
+		}
+		r := evaluate[snn.Result](t, ctx, `window.spikegrad.lastResult`)
+		l := r.Layers[d.Layer]
+		held := len(l.SignStable) > 0
+		for _, ok := range l.SignStable {
+			held = held && ok
+		}
+		got := evaluate[string](t, ctx, `document.querySelector('#why-fragile').dataset.held`)
+		text := evaluate[string](t, ctx, `document.querySelector('#why-fragile').textContent`)
+		if got != fmt.Sprint(held) || !strings.Contains(text, map[bool]string{true: "the sign held", false: "the sign did not hold"}[held]) {
+			t.Errorf("%s: sign_stable %v over %d runs, the page says held %q: %q", l.Name, l.SignStable, r.SpreadRuns, got, text)
+		}
+		t.Logf("why-fragile after the sign check: %s", text)
+	}
 	ratio := evaluate[string](t, ctx, `document.querySelector('#why-numbers').dataset.ratio`)
 	if r := parse(t, ratio); math.Abs(r+0.5) > 1e-3 {
 		t.Errorf("the page shows init/crossing = %s, want -0.5", ratio)
