@@ -31,6 +31,7 @@ const instances = {}; // echarts instances by key
 export const paths = { crossing: true, amplitude: true, reset: true, init: true }; // the paths counted
 let onLegend = null; // called when the paths chart's legend changes the paths
 let scale = 'auto'; // the gradient and path charts' axis: auto, symlog or linear
+let drawWidth = 600; // px: the width of the chart being made, for what fits in it
 
 export function setScale(s) {
   scale = s === 'symlog' || s === 'linear' ? s : 'auto';
@@ -165,16 +166,26 @@ function onSymlog(o, c) {
     min: lo,
     max: hi,
     // Rows: the value axis is across, so fewer labels fit.
-    interval: hi - lo > (o.xAxis[0].type === 'value' ? 6 : 12) ? 2 : 1,
+    // A decade a tick, fewer where they would crowd: a label is about 40 px
+    // wide across (rows), 20 px tall up the side; the plot about half the
+    // chart's width in rows, 250 px tall otherwise.
+    interval: Math.max(1, Math.ceil((hi - lo) / Math.max(2, Math.floor(o.xAxis[0].type === 'value' ? plotWidth(o) / 48 : 250 / 20)))),
     axisLabel: { formatter: (v) => fmtDecade(unsymlog(v, c)) },
-    name: t('symlogAxis', { c: fmtDecade(c) }),
+    name: t(drawWidth < 600 ? 'symlogAxisShort' : 'symlogAxis', { c: fmtDecade(c) }),
     nameLocation: 'middle',
     nameGap: horizontalAxisGap(o),
-    nameTextStyle: { color: COLOURS.label, fontSize: 11 },
+    nameTextStyle: { color: COLOURS.label, fontSize: 11, width: o.xAxis[0].type === 'value' ? Math.max(120, drawWidth * 0.5) : 240, overflow: 'break' },
   });
   if (o.xAxis[0].type === 'value') {
-    o.grid[0].bottom = 34; // room for the axis's name under its labels
+    o.grid[0].bottom = drawWidth < 600 ? 48 : 34; // room for the axis's name (two lines when narrow) under its labels
   }
+}
+
+// plotWidth guesses the bars' width in rows: the chart's, less the longest
+// layer name (about 6.5 px a character) and the margins.
+function plotWidth(o) {
+  const longest = Math.max(0, ...o.yAxis[0].data.map((n) => String(n).length));
+  return Math.max(60, drawWidth - 6.5 * longest - 64);
 }
 
 // fmtDecade writes a symlog tick (a power of ten, or a fraction of c) short.
@@ -317,19 +328,23 @@ function gradOption(option, result) {
     const names = PATHS.filter((p) => paths[p]).map((p) => t(PATH_KEYS[p]));
     o.title.text = t('gradTitleSome', { title: o.title.text, paths: names.length ? names.join(' + ') : t('noPaths') });
   }
-  const lines = [`▼ ${t('signLegendPos')}    ▲ ${t('signLegendNeg')}`];
+  // The subtitle's lines; narrow, the two signs on a line each.
+  const lines = drawWidth < 600 ? [`▼ ${t('signLegendPos')}`, `▲ ${t('signLegendNeg')}`] : [`▼ ${t('signLegendPos')}    ▲ ${t('signLegendNeg')}`];
   if (withSpread) {
     lines.push(t('whiskersNote', { runs: result.spread_runs }));
   } else if (subsetSpread) {
     lines.push(t('whiskersSubset'));
   }
   o.title.subtext = lines.join('\n');
-  o.title.subtextStyle = { fontSize: 11, color: COLOURS.label, width: 560, overflow: 'break' };
+  const textWidth = Math.min(560, drawWidth - 24);
+  o.title.subtextStyle = { fontSize: 11, color: COLOURS.label, width: textWidth, overflow: 'break' };
+  // Lines as drawn: a long one breaks (about 6 px a character).
+  const drawnLines = lines.reduce((n, l) => n + Math.max(1, Math.ceil((l.length * 6) / textWidth)), 0);
   // The legend of pinned runs under the subtitle, the bars under both.
   if (pins.length) {
-    o.legend.top = 44 + 16 * lines.length;
+    o.legend.top = 44 + 16 * drawnLines;
   }
-  o.grid[0].top = 62 + 16 * lines.length + (pins.length ? 28 : 0);
+  o.grid[0].top = 62 + 16 * drawnLines + (pins.length ? 28 : 0);
   if (c) {
     onSymlog(o, c);
   }
@@ -401,7 +416,10 @@ function optionsOf(run) {
 }
 
 // draw draws the charts named in keys (all when null) of run.
+let lastDrawn = null; // the run the charts show
+
 export function draw(run, keys = null) {
+  lastDrawn = run;
   const options = optionsOf(run);
   const result = run.output.result;
   for (const key of CHART_KEYS) {
@@ -420,6 +438,7 @@ export function draw(run, keys = null) {
     if (el.style.height !== height) {
       el.style.height = height;
     }
+    drawWidth = el.clientWidth || 600;
     chart(key).setOption(OPTIONS[key](options[key], result), true);
   }
   if ($('#pins-list')) {
@@ -439,10 +458,20 @@ export function onLegendChange(f) {
   onLegend = f;
 }
 
+// resize fits the charts to their boxes; the gradient and path charts,
+// whose ticks and subtitle depend on the width, are made again a moment
+// after the last resize.
+let resizeTimer = 0;
 export function resize() {
   for (const c of Object.values(instances)) {
     c.resize();
   }
+  clearTimeout(resizeTimer);
+  resizeTimer = setTimeout(() => {
+    if (lastDrawn) {
+      draw(lastDrawn, ['grad', 'paths']);
+    }
+  }, 150);
 }
 
 // png is a chart's picture as a data: URL, or null before it is drawn.

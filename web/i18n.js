@@ -265,6 +265,7 @@ export const I18N = {
     signHeld: 'sign held',
     // Charts at every scale, pinned runs and the conversion curve (issue 15): charts.js, curve.js.
     symlogAxis: 'symlog: linear below {c}, a decade a step',
+    symlogAxisShort: 'symlog, linear below {c}',
     thisRun: 'this run',
     pinnedRun: 'pinned {k}: {label}',
     pinnedShort: 'pinned {k}',
@@ -552,6 +553,7 @@ export const I18N = {
     signHeld: '符号保持',
     // 各尺度的图、固定的运行与转换曲线（issue 15）
     symlogAxis: '对称对数：{c} 以下为线性，每格一个数量级',
+    symlogAxisShort: '对称对数，{c} 以下线性',
     thisRun: '本次运行',
     pinnedRun: '固定 {k}：{label}',
     pinnedShort: '固定 {k}',

@@ -285,6 +285,22 @@ func TestChartsScale(t *testing.T) {
 	}
 	shotOf(t, p, "#chart-grad", "charts-resnet34-grad-linear.png")
 	setScale(t, p, "auto")
+	// At a phone's 390 px: the rows still name every layer, every bar a few
+	// pixels, and the charts do not widen the page.
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(390, 900), chromedp.Sleep(800*time.Millisecond)); err != nil {
+		t.Fatal(err)
+	}
+	b390 := bars(t, p, "grad")
+	sw := evaluate[int](t, ctx, `document.documentElement.scrollWidth`)
+	if sw > 390 || b390.Labels != len(r.Layers) || minOf(b390.Series[0]) < 3 {
+		t.Errorf("390 px: page %d px wide, %d names, smallest bar %.1f px", sw, b390.Labels, minOf(b390.Series[0]))
+	} else {
+		t.Logf("390 px: page %d px wide, %d names, smallest bar %.1f px", sw, b390.Labels, minOf(b390.Series[0]))
+	}
+	shotOf(t, p, "#chart-grad", "charts-resnet34-grad-390.png")
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 1000)); err != nil {
+		t.Fatal(err)
+	}
 	p.check(t)
 
 	// 6. The -html report of the same run: rows, every bar a few pixels.
