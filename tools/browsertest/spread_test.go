@@ -280,6 +280,47 @@ func TestSpreadPage(t *testing.T) {
 	t.Logf("note: %s", note)
 
 	checkSpreadExports(t, p, c, &got)
+
+	// A load ends a sign check still going, and so does Cancel; the state
+	// stays done, and the next run gives the bars' numbers.
+	running := func() {
+		t.Helper()
+		runs := evaluate[int](t, ctx, `window.spikegrad.runs`)
+		if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#run"))); err != nil {
+			t.Fatal(err)
+		}
+		waitRun(t, ctx, runs, 3*time.Minute)
+		if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.body.dataset.spread === 'running'`,
+			chromedp.WithPollingTimeout(time.Minute), chromedp.WithPollingInterval(10*time.Millisecond))); err != nil {
+			t.Fatalf("no sign check after the bars: %v", err)
+		}
+	}
+	running()
+	spreads := evaluate[int](t, ctx, `window.spikegrad.spreads`)
+	upload(t, ctx, "#data-file", filepath.Join(p.root, "snn", "testdata", c.Data), "ready", time.Minute)
+	if how, n := evaluate[string](t, ctx, `document.body.dataset.spread`), evaluate[int](t, ctx, `window.spikegrad.spreads`); how != "cancelled" || n != spreads+1 {
+		t.Errorf("after a load during the sign check: data-spread %q, spreads %d -> %d; want cancelled, one more", how, spreads, n)
+	}
+	running()
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#cancel"))); err != nil {
+		t.Fatal(err)
+	}
+	if how, state := evaluate[string](t, ctx, `document.body.dataset.spread`), evaluate[string](t, ctx, `document.body.dataset.state`); how != "cancelled" || state != "done" {
+		t.Errorf("after Cancel during the sign check: data-spread %q, state %q; want cancelled, done", how, state)
+	}
+	t.Logf("Cancel during the sign check: %q", evaluate[string](t, ctx, `document.querySelector('#status-text').textContent`))
+	if err := chromedp.Do(ctx, chromedp.SetValue(chromedp.CSS("#opt-spread"), "0")); err != nil {
+		t.Fatal(err)
+	}
+	again := clickRun(t, ctx, 3*time.Minute)
+	for i, l := range first.Layers {
+		if !slices.Equal(again.Layers[i].Grad, l.Grad) {
+			t.Errorf("%s: after the cancelled checks the run gives %v, the first %v", l.Name, again.Layers[i].Grad, l.Grad)
+		}
+	}
+	if again.SpreadRuns != 0 || evaluate[string](t, ctx, `document.body.dataset.spread`) != "cancelled" {
+		t.Errorf("spread 0: the result has %d spread runs, data-spread %q", again.SpreadRuns, evaluate[string](t, ctx, `document.body.dataset.spread`))
+	}
 	p.check(t)
 }
 
