@@ -119,6 +119,15 @@ function freshViews() {
   auto.descent = null;
   $('#step-out').textContent = '';
   $('#fd-one-out').textContent = '';
+  // What the last run's measurements said is not this run's.
+  $('#fd-summary').textContent = '';
+  for (const id of ['chart-steps', 'chart-stepbars']) {
+    if (charts[id]) {
+      charts[id].clear();
+    }
+  }
+  $('#steps-title').textContent = '';
+  $('#stepbars-title').textContent = '';
   const th = r.layers.map((l) => sum(l.thresh) / l.thresh.length);
   const gmax = Math.max(...r.layers.map((l) => Math.abs(sum(l.grad))));
   // A learning rate whose largest move is about 5% of a threshold.
@@ -584,6 +593,8 @@ function renderSliderText(s) {
   const out = $('#slider-out');
   if (!s || s.layer !== st.layer || s.pct === 0) {
     out.textContent = t('sliderIdle', { layer: l.name, loss: fmt(r.loss), rate: fmt(l.firing_rate) });
+    $('#slider-verdict').textContent = '';
+    $('#slider-verdict').className = 'verdict';
     return;
   }
   const g = sum(l.grad);

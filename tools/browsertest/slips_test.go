@@ -27,6 +27,15 @@ func TestSlips(t *testing.T) {
 	}
 	waitRun(t, ctx, 0, 3*time.Minute)
 
+	// 0. The demo's "All layers: same sign?" answered: the next run, of
+	// another network, must not show that answer as its own.
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#fd-all"))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelector('#fd-summary').textContent !== ''`, chromedp.WithPollingTimeout(3*time.Minute))); err != nil {
+		t.Fatalf("All layers on the demo: %v", err)
+	}
+
 	// 1. A data file and a checkpoint dropped together on the checkpoint's box.
 	loads := evaluate[int](t, ctx, `window.spikegrad.loads`)
 	dropAll(t, p, "#ckpt-drop", []string{in("c10.bin"), in("vgg16_c10.pth")})
@@ -39,6 +48,9 @@ func TestSlips(t *testing.T) {
 	want, _, _ := runCLI(t, cli, in("vgg16_c10.pth"), in("c10.bin"), 32, nil)
 	compare(t, "two files on the checkpoint's box", "the CLI", got, want)
 	checkNames(t, "two files on the checkpoint's box", readShown(t, p), "vgg16_c10.pth", "c10.bin")
+	if left := evaluate[string](t, ctx, `document.querySelector('#fd-summary').textContent + document.querySelector('#slider-verdict').textContent`); left != "" {
+		t.Errorf("after a run of another network the teaching views still say the demo's: %q", left)
+	}
 
 	// 2. Two checkpoints and a batch in one drop: the first checkpoint and
 	// the batch load, and the page names the checkpoint it did not load.
@@ -50,9 +62,11 @@ func TestSlips(t *testing.T) {
 		t.Errorf("two checkpoints dropped: the panel shows %q and %q, the error line %q", s.CkptName, s.DataName, s.Error)
 	}
 
-	// 3. Random bytes as data, Run at once, then a good batch: the run
-	// does not start, and its line names the refused file, which stays
-	// said after the good batch's load (the refusal's own line goes then).
+	// 3. A checkpoint, random bytes as data and Run at once, then a good
+	// batch: the run does not start (the random bytes, queued behind the
+	// checkpoint, are still loading at the click, and are refused), and its
+	// line names the refused file, which stays said after the good batch's
+	// load (the refusal's own line goes then).
 	junk := filepath.Join(t.TempDir(), "random.bin")
 	if err := os.WriteFile(junk, []byte(strings.Repeat("\x13\x37junk", 999)), 0o644); err != nil {
 		t.Fatal(err)
@@ -60,16 +74,18 @@ func TestSlips(t *testing.T) {
 	runs = evaluate[int](t, ctx, `window.spikegrad.runs`)
 	loads = evaluate[int](t, ctx, `window.spikegrad.loads`)
 	if err := chromedp.Do(ctx,
+		chromedp.SetUploadFiles(chromedp.CSS("#ckpt-file"), []string{in("vgg16_c10.pth")}),
 		chromedp.SetUploadFiles(chromedp.CSS("#data-file"), []string{junk}),
 		chromedp.Click(chromedp.CSS("#run")),
 		chromedp.SetUploadFiles(chromedp.CSS("#data-file"), []string{in("c10.bin")}),
 	); err != nil {
 		t.Fatal(err)
 	}
-	if st := waitCount(t, ctx, "runs", runs, 2*time.Minute); st == "done" {
-		t.Errorf("a run clicked while random.bin was loading ran")
+	waitCount(t, ctx, "runs", runs, 2*time.Minute)
+	waitCount(t, ctx, "loads", loads+2, 2*time.Minute) // three more loads
+	if evaluate[int](t, ctx, `window.spikegrad.lastRun ? 1 : 0`) == 1 && evaluate[string](t, ctx, `window.spikegrad.lastRun.data`) != "c10.bin" {
+		t.Errorf("a run clicked while random.bin was loading ran on %q", evaluate[string](t, ctx, `window.spikegrad.lastRun.data`))
 	}
-	waitCount(t, ctx, "loads", loads+1, 2*time.Minute) // two more loads
 	if s := readShown(t, p); !strings.Contains(s.Error, "random.bin") || s.DataName != "c10.bin" {
 		t.Errorf("after a run refused for random.bin and a good load: the error line %q, the data box %q", s.Error, s.DataName)
 	}
