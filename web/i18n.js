@@ -294,6 +294,7 @@ export const I18N = {
     curveOff: 'No curve (T_max 0).',
     curveDone: 'One forward run, {seconds} s on {workers} workers.',
     curveFailed: 'The curve failed: {message}',
+    curveCancelled: 'The curve was cancelled: run again to draw it.',
 
   },
 
@@ -582,6 +583,7 @@ export const I18N = {
     curveOff: '无曲线（T_max 为 0）。',
     curveDone: '一次前向，{seconds} 秒，{workers} 个线程。',
     curveFailed: '曲线计算失败：{message}',
+    curveCancelled: '曲线计算已取消：再次运行即可绘制。',
 
   },
 };

@@ -92,7 +92,7 @@ function clearError(sources) {
 
 function updateControls() {
   $('#run').disabled = state.running || state.runQueued;
-  $('#cancel').disabled = !state.running && !state.spreading;
+  $('#cancel').disabled = !state.running && !state.spreading && document.body.dataset.curve !== 'running';
   document.body.classList.toggle('busy', state.running || state.queued > 0);
   // "Use this description" builds a checkpoint the user chose.
   $('#arch-apply').disabled = !state.lastCheckpointBytes;
@@ -584,12 +584,20 @@ async function run(settings) {
 
 function cancel() {
   if (!state.running) {
-    // After the bars, Cancel ends the sign check.
+    // After the bars, Cancel ends the sign check and the curve.
     if (stopSpread()) {
       pool.stopSpread();
       setState('done', 'spreadCancelled');
       pool.ensure(0, files()).catch(() => {});
       pool.prepare(files());
+    }
+    if (document.body.dataset.curve === 'running') {
+      curve.stop();
+      pool.stopTeaching();
+      curveNote = { key: 'curveCancelled' };
+      charts.drawCurve(state.lastRun, curveNote);
+      pool.prepare(files());
+      updateControls();
     }
     return;
   }
@@ -719,7 +727,9 @@ function startCurve(runRec) {
     runRec.curve = null;
   }
   charts.drawCurve(runRec, curveNote);
-  curve.run(pool, runRec, live).then((got) => {
+  const ran = curve.run(pool, runRec, live);
+  updateControls(); // Cancel ends the curve too
+  ran.then((got) => {
     if (got && live()) {
       runRec.curve = got.curve;
       curveNote = { key: 'curveDone', args: { seconds: got.seconds.toFixed(1), workers: got.workers } };
@@ -733,6 +743,7 @@ function startCurve(runRec) {
     }
   }).finally(() => {
     api.curves++;
+    updateControls();
   });
 }
 

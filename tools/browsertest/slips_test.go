@@ -51,6 +51,17 @@ func TestSlips(t *testing.T) {
 	if left := evaluate[string](t, ctx, `document.querySelector('#fd-summary').textContent + document.querySelector('#slider-verdict').textContent`); left != "" {
 		t.Errorf("after a run of another network the teaching views still say the demo's: %q", left)
 	}
+	// Cancel, clicked while the conversion curve computes after the bars
+	// and the sign check, ends the curve.
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.body.dataset.curve === 'running' && !document.querySelector('#cancel').disabled`, chromedp.WithPollingTimeout(3*time.Minute))); err != nil {
+		t.Fatalf("waiting for the curve: %v", err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#cancel"))); err != nil {
+		t.Fatal(err)
+	}
+	if got := evaluate[string](t, ctx, `document.body.dataset.curve + ' ' + document.querySelector('#cancel').disabled`); got != "cancelled true" {
+		t.Errorf("Cancel during the curve: data-curve and Cancel's disabled are %q, want cancelled true", got)
+	}
 
 	// 2. Two checkpoints and a batch in one drop: the first checkpoint and
 	// the batch load, and the page names the checkpoint it did not load.
