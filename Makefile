@@ -81,6 +81,7 @@ browser-test: site
 fixtures:
 	$(PYTHON) tools/ref/make_fixtures.py
 	$(PYTHON) tools/ref/make_teach_fixtures.py
+	$(PYTHON) tools/ref/make_curve_fixtures.py
 
 # Issue 16's fixtures: QCFS's BottleNeck ResNets and MyFloor (about 18 minutes
 # on 2 shared cores), and an ImageNet-style folder against torchvision's

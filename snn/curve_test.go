@@ -1,7 +1,9 @@
 package snn_test
 
 import (
+	"encoding/json"
 	"math"
+	"os"
 	"testing"
 
 	"github.com/spikegrad/spikegrad/snn"
@@ -95,5 +97,51 @@ func TestCurveMerge(t *testing.T) {
 		if math.Abs(p.Loss-want) > 1e-12*want || math.Abs(p.Accuracy-acc) > 1e-12 || p.T != k+1 {
 			t.Errorf("T=%d: merged %+v, want loss %.15g accuracy %g", p.T, p, want, acc)
 		}
+	}
+}
+
+// TestCurve64AgainstPyTorch: -curve 64's one 64-step run against PyTorch's
+// 64 separate runs of 1 to 64 steps (tools/ref/make_curve_fixtures.py), on
+// the fixture VGG16 and ResNet20: in float64 every point's loss within
+// 1e-12 relative and its accuracy equal; in float32 the loss within 1e-4
+// relative, as TestAgainstPyTorch, and the accuracy equal.
+func TestCurve64AgainstPyTorch(t *testing.T) {
+	b, err := os.ReadFile("testdata/curve_cases.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f struct {
+		Cases []struct {
+			Name, Ckpt, Data, Precision string
+			N, Tmax                     int
+			Curve                       []snn.CurvePoint
+		}
+	}
+	if err := json.Unmarshal(b, &f); err != nil || len(f.Cases) == 0 {
+		t.Fatalf("curve_cases.json: %v, %d cases", err, len(f.Cases))
+	}
+	for _, c := range f.Cases {
+		t.Run(c.Name, func(t *testing.T) {
+			f64 := c.Precision == "float64"
+			tol := 1e-4
+			if f64 {
+				tol = 1e-12
+			}
+			fc := fixture.Case{Name: c.Name, Ckpt: c.Ckpt, Data: c.Data, N: c.N, T: c.Tmax, L: 4, Gamma: 1, Norm: "cifar10"}
+			got := runCaseIn(t, "testdata", fc, snn.Options{Curve: true, ForwardOnly: true, F64: f64}).Curve
+			if len(got) != len(c.Curve) {
+				t.Fatalf("%d points, PyTorch %d", len(got), len(c.Curve))
+			}
+			worst := 0.0
+			for k, w := range c.Curve {
+				g := got[k]
+				d := math.Abs(g.Loss-w.Loss) / w.Loss
+				worst = max(worst, d)
+				if g.T != w.T || d > tol || g.Accuracy != w.Accuracy {
+					t.Errorf("T=%d: loss %.15g accuracy %g, PyTorch's %d-step run %.15g %g", w.T, g.Loss, g.Accuracy, w.T, w.Loss, w.Accuracy)
+				}
+			}
+			t.Logf("%d points: loss within %.2g relative of PyTorch's runs, accuracies equal", len(got), worst)
+		})
 	}
 }
