@@ -159,11 +159,12 @@ func TestFullVGG16(t *testing.T) {
 		}
 		// Full width, float32 rounding flips spikes and the flips compound:
 		// the native CLI's FMA kernels and the page's SIMD products round
-		// differently (1-3% of the largest |grad| measured), as PyTorch's own
-		// float32 and float64 runs differ by 0.9% and its BN-folded float32
-		// by 9%. The fixtures, small enough to keep clear of thresholds,
-		// hold both to 2e-3.
-		run.worst = compareWithin(t, fmt.Sprintf("page n=%d", r.n), "the CLI", got, want, 0.1)
+		// differently. On a full-width VGG16, float32 results land up to
+		// 0.45 of the largest |grad| from each other (PyTorch float64 with
+		// every weight moved by one float32 rounding, make_f64_fixtures.py;
+		// the page against the CLI measured 0.15 at n=8): that spread is the
+		// bound here. The exact comparison is TestFloat64Page's, in float64.
+		run.worst = compareWithin(t, fmt.Sprintf("page n=%d", r.n), "the CLI", got, want, 0.5)
 		run.worstFrac = run.worst / maxAbsGrad(want)
 		runs = append(runs, run)
 	}
