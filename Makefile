@@ -54,7 +54,7 @@ vet:
 
 # tools/browsertest needs the built site and chromium: browser-test runs it.
 unit:
-	$(GO) test $$($(GO) list ./... | grep -v /tools/browsertest$$)
+	$(GO) test -timeout 30m $$($(GO) list ./... | grep -v /tools/browsertest$$)
 
 # The engine's tests again, compiled to WebAssembly and run under node.
 # js/wasm is single-threaded and dies at start with GOMAXPROCS > 1.
@@ -62,7 +62,7 @@ wasm-test: node_modules/.package-lock.json
 	@mkdir -p bin
 	node snn/kern/simd/build.mjs snn/kern/simd/gemm.wat bin/gemm.wasm
 	@cmp -s bin/gemm.wasm snn/kern/simd/gemm.wasm || { echo "snn/kern/simd/gemm.wasm is not what gemm.wat compiles to: make simd"; exit 1; }
-	env -u GOMAXPROCS GOOS=js GOARCH=wasm PATH="$(GOROOT)/lib/wasm:$$PATH" $(GO) test ./snn/... ./wasm
+	env -u GOMAXPROCS GOOS=js GOARCH=wasm PATH="$(GOROOT)/lib/wasm:$$PATH" $(GO) test -timeout 30m ./snn/... ./wasm
 
 # The page's WebAssembly SIMD kernel, compiled from its text with wabt (npm).
 simd: node_modules/.package-lock.json
@@ -75,7 +75,7 @@ browser-test: site
 	@test -x /usr/bin/chromium || { \
 		SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
 		$$SUDO apt-get update && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium fonts-wqy-microhei; }
-	$(GO) test ./tools/browsertest -v -count=1
+	$(GO) test ./tools/browsertest -v -count=1 -timeout 60m
 
 # Regenerate the PyTorch fixtures (needs Debian's python3-torch).
 fixtures:
