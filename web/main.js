@@ -535,13 +535,7 @@ async function run(settings) {
     // thumbnails and then the teaching views each after the frame before.
     const bars = ['thresh', 'grad'];
     renderResults(bars);
-    const other = lang === 'en' ? 'zh' : 'en';
-    pool.engine(0).call('charts', resultJSON, other).then((o) => {
-      runRec.charts[other] = o;
-      if (state.lastRun === runRec && getLang() === other) {
-        charts.draw(runRec);
-      }
-    }, () => {});
+    otherLanguage(runRec, resultJSON, lang);
     const meta = Object.assign({}, out, { ckpt: held.ckpt.name, data: held.data.name });
     delete meta.pixels;
     api.lastResult = out.result;
@@ -671,13 +665,7 @@ function startSpread(runRec) {
     api.lastRun = Object.assign({}, api.lastRun, { result, spread_seconds: got.seconds });
     charts.draw(runRec);
     table.table(runRec);
-    const other = lang === 'en' ? 'zh' : 'en';
-    pool.engine(0).call('charts', resultJSON, other).then((o) => {
-      runRec.charts[other] = o;
-      if (state.lastRun === runRec && getLang() === other) {
-        charts.draw(runRec);
-      }
-    }, () => {});
+    otherLanguage(runRec, resultJSON, lang);
     const out = runRec.output;
     end('done', 'spreadDone', { seconds: out.seconds.toFixed(1), workers: out.workers, runs: result.spread_runs, spread: got.seconds.toFixed(1) });
   }).catch((err) => {
@@ -745,6 +733,18 @@ function startCurve(runRec) {
     api.curves++;
     updateControls();
   });
+}
+
+// otherLanguage asks worker 0 for runRec's chart options in the language
+// the page does not show, drawn when the page switches to it.
+function otherLanguage(runRec, resultJSON, lang) {
+  const other = lang === 'en' ? 'zh' : 'en';
+  pool.engine(0).call('charts', resultJSON, other).then((o) => {
+    runRec.charts[other] = o;
+    if (state.lastRun === runRec && getLang() === other) {
+      charts.draw(runRec);
+    }
+  }, () => {});
 }
 
 // ---- Results ----

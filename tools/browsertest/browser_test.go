@@ -542,24 +542,7 @@ func uploadFiles(t *testing.T, ctx context.Context, input string, files []string
 // saves in dir.
 func exports(t *testing.T, ctx context.Context, dir string, layers int) {
 	t.Helper()
-	if err := os.RemoveAll(dir); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := chromedp.CallBrowser(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
-		Behavior: browser.SetDownloadBehaviorBehaviorAllow, DownloadPath: dir,
-	}); err != nil {
-		t.Fatal(err)
-	}
-	if err := chromedp.Do(ctx,
-		chromedp.Click(chromedp.CSS("#export-csv")),
-		chromedp.Click(chromedp.CSS("#export-json")),
-		chromedp.Click(chromedp.CSS(`button.png[data-chart="grad"]`)),
-	); err != nil {
-		t.Fatal(err)
-	}
+	clickExports(t, ctx, dir)
 	// Named after the checkpoint and the data (issue 15).
 	stem := evaluate[string](t, ctx, `'spikegrad-' + window.spikegrad.lastRun.ckpt.replace(/\.[^.]*$/, '') + '-' + window.spikegrad.lastRun.data.replace(/\.[^.]*$/, '')`)
 	read := func(name string) []byte {
@@ -708,4 +691,28 @@ func compareWithin(t *testing.T, what, ref string, got, want *snn.Result, frac f
 	t.Logf("%s: loss %.6f (%s %.6f), largest grad difference %.3g = %.2g of the largest |grad|",
 		what, got.Loss, ref, want.Loss, worst, worst/maxAbsGrad(want))
 	return worst
+}
+
+// clickExports has the browser save the CSV, the JSON and the gradient
+// chart's PNG into dir, emptied first.
+func clickExports(t *testing.T, ctx context.Context, dir string) {
+	t.Helper()
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.CallBrowser(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
+		Behavior: browser.SetDownloadBehaviorBehaviorAllow, DownloadPath: dir,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS("#export-csv")),
+		chromedp.Click(chromedp.CSS("#export-json")),
+		chromedp.Click(chromedp.CSS(`button.png[data-chart="grad"]`)),
+	); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -21,7 +21,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
 
 	"github.com/spikegrad/spikegrad/snn"
@@ -330,24 +329,7 @@ func checkSpreadExports(t *testing.T, p *page, c *fixtureCase, got *snn.Result) 
 	t.Helper()
 	ctx := p.ctx
 	dir := filepath.Join(p.artifacts, "downloads-spread")
-	if err := os.RemoveAll(dir); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := chromedp.CallBrowser(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
-		Behavior: browser.SetDownloadBehaviorBehaviorAllow, DownloadPath: dir,
-	}); err != nil {
-		t.Fatal(err)
-	}
-	if err := chromedp.Do(ctx,
-		chromedp.Click(chromedp.CSS("#export-csv")),
-		chromedp.Click(chromedp.CSS("#export-json")),
-		chromedp.Click(chromedp.CSS(`button.png[data-chart="grad"]`)),
-	); err != nil {
-		t.Fatal(err)
-	}
+	clickExports(t, ctx, dir)
 	stem := "spikegrad-" + strings.TrimSuffix(c.Ckpt, filepath.Ext(c.Ckpt)) + "-" + strings.TrimSuffix(c.Data, filepath.Ext(c.Data))
 	read := func(name string) []byte {
 		t.Helper()
