@@ -17,6 +17,6 @@ func BenchmarkFold64(b *testing.B) {
 	ws := newWeights(n, w, nil, norm)
 	b.ResetTimer()
 	for range b.N {
-		fold[float64](ws)
+		fold(ws, params[float64]{})
 	}
 }

@@ -204,6 +204,7 @@ func (n *Net) Run(ctx context.Context, x []float32, labels []int, opt Options) (
 	all := [][]LayerResult{r.Layers}
 	sub := opt
 	sub.Detail, sub.Spread = nil, 0
+	var nudged *Net // the last run's, whose memory the next one takes over
 	for k := 1; k <= opt.Spread; k++ {
 		if opt.Progress != nil {
 			sub.Progress = func(p Progress) {
@@ -213,7 +214,8 @@ func (n *Net) Run(ctx context.Context, x []float32, labels []int, opt Options) (
 				opt.Progress(p)
 			}
 		}
-		rk, err := run(ctx, n.Nudged(k), x, labels, sub)
+		nudged = n.Nudged(k, nudged)
+		rk, err := run(ctx, nudged, x, labels, sub)
 		if err != nil {
 			return nil, err
 		}
