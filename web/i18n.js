@@ -246,6 +246,11 @@ export const I18N = {
 
     // Precision and the sign check (issue 13): settings.js, table.js, main.js.
     optPrecision: 'Precision',
+    optQuantiser: 'ANN quantiser',
+    optQuantiserTitle: 'The activation of ANN mode (T = 0): IF, the later QCFS code (clamp, then floor), or MyFloor, the earlier code its ResNet50/101/152 were trained with (floor, then clamp: the gradient passes for x/thresh in [-0.5/L, 1 + 0.5/L))',
+    quantiserIF: 'IF (clamp, then floor)',
+    quantiserMyFloor: 'MyFloor (floor, then clamp)',
+    badQuantiser: 'The MyFloor quantiser is ANN mode\'s activation: set T to 0, or choose IF.',
     optPrecisionTitle: 'float32: the arithmetic PyTorch uses by default; float64 (exact): every step in float64, the exact gradient (about 1.5x the time)',
     precisionF32: 'float32',
     precisionF64: 'float64 (exact)',
@@ -535,6 +540,11 @@ export const I18N = {
 
     // 精度与符号检验（issue 13）
     optPrecision: '精度',
+    optQuantiser: 'ANN 量化器',
+    optQuantiserTitle: 'ANN 模式（T = 0）的激活：IF（较新的 QCFS 代码：先截断再取整），或 MyFloor（较早的代码，其 ResNet50/101/152 用它训练：先取整再截断，x/thresh 在 [-0.5/L, 1 + 0.5/L) 内有梯度）',
+    quantiserIF: 'IF（先截断再取整）',
+    quantiserMyFloor: 'MyFloor（先取整再截断）',
+    badQuantiser: 'MyFloor 量化器只用于 ANN 模式：请把 T 设为 0，或选择 IF。',
     optPrecisionTitle: 'float32：PyTorch 默认的运算精度；float64（精确）：全程 float64 运算，得到精确梯度（约 1.5 倍时间）',
     precisionF32: 'float32',
     precisionF64: 'float64（精确）',

@@ -43,7 +43,13 @@ export function read() {
     // readout's nudged-weight runs, which come after the bars (main.js).
     precision: PRECISIONS.includes($('#opt-precision').value) ? $('#opt-precision').value : 'float32',
     spread: within(number('#opt-spread', 'optSpread', true), 'optSpread', LIMITS.spread),
+    // ANN mode's activation: the later QCFS code's IF, or the earlier
+    // code's MyFloor (the CLI's -quantiser), whose gradient passes further.
+    quantiser: $('#opt-quantiser').value === 'myfloor' ? 'myfloor' : 'if',
   };
+  if (s.quantiser === 'myfloor' && s.T !== 0) {
+    throw new Error(t('badQuantiser'));
+  }
   if (s.n < 1) {
     throw new Error(t('badMin', { field: t('optN'), lo: 1 }));
   }
@@ -59,7 +65,7 @@ export function read() {
 // key is what makes two runs' settings the same; null when the form does
 // not read.
 export function key(s) {
-  return s ? JSON.stringify([s.n, s.offset, s.T, s.L, s.gamma, s.norm, s.member, s.seed, s.indices, s.precision, s.spread]) : null;
+  return s ? JSON.stringify([s.n, s.offset, s.T, s.L, s.gamma, s.norm, s.member, s.seed, s.indices, s.precision, s.spread, s.quantiser]) : null;
 }
 
 // current is the form's settings, or null while it does not read.
