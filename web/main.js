@@ -204,12 +204,14 @@ const FOR_ANOTHER_NETWORK = /\bclasses\b|the model takes/;
 // chooseData gives the engine the data file(s) chosen: the Files
 // themselves, which the engines read in slices (a 170 MB archive is never
 // whole in memory) and every worker shares.
-function chooseData(fileList) {
+function chooseData(fileList, paths = null) {
   const list = Array.from(fileList);
   if (list.length === 0) {
     return;
   }
-  const names = list.map((f) => f.webkitRelativePath || f.name);
+  // A file's name for the engine: its path under a dropped or chosen
+  // folder, from which an ImageFolder tree's classes are read.
+  const names = paths || list.map((f) => f.webkitRelativePath || f.name);
   const data = {
     id: newId('data'),
     demo: false,
@@ -360,6 +362,13 @@ function bindFiles() {
     }
     event.preventDefault();
     endDrag();
+    // A dropped folder is read whole, each file named by its path in it.
+    const entries = Array.from(event.dataTransfer.items || [], (it) => it.webkitGetAsEntry && it.webkitGetAsEntry());
+    if (entries.some((e) => e && e.isDirectory)) {
+      folderFiles(entries.filter(Boolean)).then(({ files, paths }) => chooseData(files, paths),
+        (err) => showError(() => oneLine(String(err && err.message ? err.message : err)), 'file'));
+      return;
+    }
     const box = event.target.closest && event.target.closest('.drop');
     const list = Array.from(event.dataTransfer.files);
     // One file, or data files only, go to the box they were dropped on;
@@ -385,6 +394,38 @@ function bindFiles() {
       showError(() => t('dropIgnored', { names: ckpts.slice(1).map((f) => f.name).join(', '), name: ckpts[0].name }), 'drop');
     }
   });
+}
+
+// folderFiles reads dropped entries, folders walked in full, into the
+// files the data box takes (images and a labels .txt), each with its path
+// under the drop (an entry's fullPath without its leading /).
+async function folderFiles(entries) {
+  const files = [];
+  const paths = [];
+  const walk = async (entry) => {
+    if (entry.isFile) {
+      if (/\.(png|jpe?g|txt)$/i.test(entry.name)) {
+        files.push(await new Promise((resolve, reject) => entry.file(resolve, reject)));
+        paths.push(entry.fullPath.replace(/^\//, ''));
+      }
+      return;
+    }
+    const reader = entry.createReader();
+    for (;;) {
+      // readEntries gives a folder's entries a batch at a time, then none.
+      const batch = await new Promise((resolve, reject) => reader.readEntries(resolve, reject));
+      if (batch.length === 0) {
+        break;
+      }
+      for (const e of batch) {
+        await walk(e);
+      }
+    }
+  };
+  for (const e of entries) {
+    await walk(e);
+  }
+  return { files, paths };
 }
 
 function endDrag() {
