@@ -92,14 +92,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if *fd && (!(*fdStep > 0) || *fdStep >= 1) {
 		return fmt.Errorf("-fd-step %g: want a fraction of the threshold between 0 and 1", *fdStep)
 	}
-	var echarts []byte
-	if *htmlOut != "" {
-		// Found before the run, so a missing bundle does not cost a run.
-		b, err := findECharts(*echartsJS)
-		if err != nil {
-			return err
-		}
-		echarts = b
+	// Found before the run, so a missing bundle does not cost a run.
+	echarts, err := reportECharts(*htmlOut, *echartsJS)
+	if err != nil {
+		return err
 	}
 
 	ckName, ckBytes := demo.CheckpointName, demo.Checkpoint

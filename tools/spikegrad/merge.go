@@ -45,13 +45,9 @@ func runMerge(args []string, stdout, stderr io.Writer) error {
 	if fs.NArg() == 0 {
 		return fmt.Errorf("merge: no files: give every shard's -json output, e.g. spikegrad merge part*.json")
 	}
-	var echarts []byte
-	if *htmlOut != "" {
-		b, err := findECharts(*echartsJS)
-		if err != nil {
-			return err
-		}
-		echarts = b
+	echarts, err := reportECharts(*htmlOut, *echartsJS)
+	if err != nil {
+		return err
 	}
 	var parts []*partFile
 	for _, name := range fs.Args() {

@@ -16,6 +16,15 @@ import (
 // (`npm ci`, `make site`), relative to the working directory and to the binary.
 var echartsPaths = []string{"site/echarts.min.js", "node_modules/echarts/dist/echarts.min.js"}
 
+// reportECharts is the ECharts bundle an -html report inlines, or nil
+// when no report is asked for.
+func reportECharts(htmlOut, flagPath string) ([]byte, error) {
+	if htmlOut == "" {
+		return nil, nil
+	}
+	return findECharts(flagPath)
+}
+
 // findECharts returns the ECharts bundle to inline, so that the report opens
 // offline: from -echarts, or from the npm install next to the working
 // directory or the executable.
