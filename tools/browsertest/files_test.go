@@ -78,6 +78,19 @@ func checkNames(t *testing.T, what string, s shown, ckpt, data string) {
 	}
 }
 
+// demoPage opens the page, waits for the demo's run, and returns the page
+// and in, which names a file of snn/testdata.
+func demoPage(t *testing.T, timeout time.Duration) (*page, func(string) string) {
+	t.Helper()
+	p := startPage(t, timeout)
+	if err := chromedp.Do(p.ctx, chromedp.Navigate(p.srv.URL+"/")); err != nil {
+		t.Fatal(err)
+	}
+	waitRun(t, p.ctx, 0, 3*time.Minute)
+	td := filepath.Join(p.root, "snn", "testdata")
+	return p, func(name string) string { return filepath.Join(td, name) }
+}
+
 // dropAll drops files onto the element sel in one drop, without waiting.
 func dropAll(t *testing.T, p *page, sel string, files []string) {
 	t.Helper()
@@ -102,19 +115,13 @@ func dropAll(t *testing.T, p *page, sel string, files []string) {
 // give the native CLI's numbers on the files the page shows, and the file
 // panel, the summary and the JSON export must name those files.
 func TestFiles(t *testing.T) {
-	p := startPage(t, 8*time.Minute)
+	p, in := demoPage(t, 8*time.Minute)
 	ctx := p.ctx
 	cli := buildCLI(t, p.root)
-	td := filepath.Join(p.root, "snn", "testdata")
-	in := func(name string) string { return filepath.Join(td, name) }
 	cliRun := func(ckpt, data string, n int) *snn.Result {
 		r, _, _ := runCLI(t, cli, in(ckpt), in(data), n, nil)
 		return r
 	}
-	if err := chromedp.Do(ctx, chromedp.Navigate(p.srv.URL+"/")); err != nil {
-		t.Fatal(err)
-	}
-	waitRun(t, ctx, 0, 3*time.Minute)
 
 	// 1. A checkpoint and a data file chosen back to back, Run at once. n
 	// is 32, the file holds 8: the page says it ran 8.

@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/chromedp"
-
 	"github.com/spikegrad/spikegrad/snn"
 )
 
@@ -16,15 +14,10 @@ import (
 // dropped on the page is read as the CLI reads it with -data FOLDER: the
 // same images, the same ImageFolder labels, the same numbers.
 func TestFolderDrop(t *testing.T) {
-	p := startPage(t, 5*time.Minute)
+	p, in := demoPage(t, 5*time.Minute)
 	ctx := p.ctx
 	cli := buildCLI(t, p.root)
-	td := filepath.Join(p.root, "snn", "testdata")
-	ckpt, folder := filepath.Join(td, "resnet18_imagenet.pth"), filepath.Join(td, "imagefolder", "val")
-	if err := chromedp.Do(ctx, chromedp.Navigate(p.srv.URL+"/")); err != nil {
-		t.Fatal(err)
-	}
-	waitRun(t, ctx, 0, 3*time.Minute)
+	ckpt, folder := in("resnet18_imagenet.pth"), in(filepath.Join("imagefolder", "val"))
 	// The demo batch does not fit an ImageNet network: the load says so, and
 	// the folder replaces it.
 	upload(t, ctx, "#ckpt-file", ckpt, "error", 2*time.Minute)

@@ -3,7 +3,6 @@ package browsertest
 import (
 	"encoding/json"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -17,18 +16,13 @@ import (
 // -quantiser myfloor numbers at T=0, and MyFloor with T > 0 is refused by
 // the form in one line.
 func TestQuantiser(t *testing.T) {
-	p := startPage(t, 5*time.Minute)
+	p, in := demoPage(t, 5*time.Minute)
 	ctx := p.ctx
 	cli := buildCLI(t, p.root)
-	td := filepath.Join(p.root, "snn", "testdata")
-	if err := chromedp.Do(ctx, chromedp.Navigate(p.srv.URL+"/")); err != nil {
-		t.Fatal(err)
-	}
-	waitRun(t, ctx, 0, 3*time.Minute)
 	runs := evaluate[int](t, ctx, `window.spikegrad.runs`)
 	if err := chromedp.Do(ctx,
-		chromedp.SetUploadFiles(chromedp.CSS("#ckpt-file"), []string{filepath.Join(td, "vgg16_c10.pth")}),
-		chromedp.SetUploadFiles(chromedp.CSS("#data-file"), []string{filepath.Join(td, "c10.bin")}),
+		chromedp.SetUploadFiles(chromedp.CSS("#ckpt-file"), []string{in("vgg16_c10.pth")}),
+		chromedp.SetUploadFiles(chromedp.CSS("#data-file"), []string{in("c10.bin")}),
 		chromedp.SetValue(chromedp.CSS("#opt-T"), "0"),
 		chromedp.SetValue(chromedp.CSS("#opt-quantiser"), "myfloor"),
 		chromedp.Click(chromedp.CSS("#run")),
@@ -36,7 +30,7 @@ func TestQuantiser(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := waitRun(t, ctx, runs, 3*time.Minute)
-	out, err := exec.Command(cli, "-ckpt", filepath.Join(td, "vgg16_c10.pth"), "-data", filepath.Join(td, "c10.bin"),
+	out, err := exec.Command(cli, "-ckpt", in("vgg16_c10.pth"), "-data", in("c10.bin"),
 		"-n", "32", "-T", "0", "-quantiser", "myfloor", "-json").Output()
 	if err != nil {
 		t.Fatal(err)

@@ -17,15 +17,9 @@ import (
 // came after; an error on screen is said again in Chinese when the
 // language changes.
 func TestSlips(t *testing.T) {
-	p := startPage(t, 8*time.Minute)
+	p, in := demoPage(t, 8*time.Minute)
 	ctx := p.ctx
 	cli := buildCLI(t, p.root)
-	td := filepath.Join(p.root, "snn", "testdata")
-	in := func(name string) string { return filepath.Join(td, name) }
-	if err := chromedp.Do(ctx, chromedp.Navigate(p.srv.URL+"/")); err != nil {
-		t.Fatal(err)
-	}
-	waitRun(t, ctx, 0, 3*time.Minute)
 
 	// 0. The demo's "All layers: same sign?" answered: the next run, of
 	// another network, must not show that answer as its own.
